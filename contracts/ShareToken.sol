@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ERC20Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/ERC20Upgradeable.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ERC165} from "@openzeppelin/contracts/utils/introspection/ERC165.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {IShareToken} from "./interfaces/IShareToken.sol";
+import {IERC7943Fungible} from "./interfaces/IERC7943Fungible.sol";
+import {IAssetRegistry} from "./interfaces/IAssetRegistry.sol";
+import {AssetStatus, FeeKind} from "./libraries/AssetTypes.sol";
+import {RevenueMath} from "./libraries/RevenueMath.sol";
+import {Roles} from "./libraries/Roles.sol";
+
+/// @title ShareToken: one GPU asset's shares, revenue waterfall and compliance
+/// @notice Deployed once as an implementation; every asset gets a clone of it (EIP-1167 with
+///         immutable arguments: registry, payment token, asset id) created by the registry.
+/// @dev Storage is packed for the hot paths: a transfer reads one slot for the accumulator and
+///      the compliance flags, and writes one correction slot per party; compliance slots are
+///      read only when the asset turned compliance on.
+contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    /* CONSTANTS */
+
+    /// @notice Caps of the fee waterfall, in basis points; holders keep at least 55%.
+    uint16 public constant MAX_OPERATOR_FEE_BPS = 2_500;
+    uint16 public constant MAX_PROTOCOL_FEE_BPS = 1_000;
+    uint16 public constant MAX_RESERVE_BPS = 1_000;
+    /// @notice Most accounts one `setAllowed` call may name.
+    uint256 public constant MAX_ALLOW_LIST_BATCH = 200;
+
+    uint8 private constant FLAG_ALLOW_LIST = 1;
+    uint8 private constant FLAG_FREEZES = 2; // set once any account was frozen
+    uint8 private constant FLAG_TRANSFERS_PAUSED = 4;
+
+    /* STORAGE */
+
+    /// @dev Read on every transfer: cumulative revenue per share unit (x 2**128) and flags.
+    struct HotState {
+        uint248 revenuePerShareX128;
+        uint8 flags;
+    }
+
+    struct FeeState {
+        uint16 operatorFeeBps;
+        uint16 protocolFeeBps;
+        uint16 reserveBps;
+        uint208 dust;
+    }
+
+    struct FeePools {
+        uint128 operatorFees;
+        uint128 protocolFees;
+    }
+
+    struct HolderCompliance {
+        uint248 frozen;
+        bool allowed;
+    }
+
+    HotState private _hot;
+    FeeState private _fees;
+    FeePools private _feePools;
+    uint256 private _reserve;
+    /// @dev Magnified (x 2**128) corrections keeping each holder's earned revenue where it is
+    ///      across mints, burns, transfers and claims.
+    mapping(address holder => int256) private _corrections;
+    mapping(address holder => HolderCompliance) private _compliance;
+
+    /* SET-UP */
+
+    constructor() {
+        // The implementation itself is never used as a token.
+        _disableInitializers();
+    }
+
+    /// @inheritdoc IShareToken
+    function initialize(address owner, uint32 gpuCount, uint16 operatorFeeBps, uint16 protocolFeeBps, uint16 reserveBps)
+        external
+    {
+        if (msg.sender != registry()) revert ShareOnlyRegistry(msg.sender);
+        // The registry initializes each clone once, right after creating it; a positive supply
+        // marks an initialized token (gpuCount is at least 1).
+        if (totalSupply() != 0) revert ShareAlreadyInitialized();
+        _checkFeeCap(FeeKind.Operator, operatorFeeBps, MAX_OPERATOR_FEE_BPS);
+        _checkFeeCap(FeeKind.Protocol, protocolFeeBps, MAX_PROTOCOL_FEE_BPS);
+        _checkFeeCap(FeeKind.Reserve, reserveBps, MAX_RESERVE_BPS);
+        if (operatorFeeBps | protocolFeeBps | reserveBps != 0) {
+            _fees = FeeState(operatorFeeBps, protocolFeeBps, reserveBps, 0);
+        }
+        _mint(owner, uint256(gpuCount) * 1e18);
+    }
+
+    /* ERC-20 METADATA */
+
+    /// @notice "compute-rwa GPU share #<assetId>"; derived, not stored, to keep registration cheap.
+    function name() public view override(ERC20Upgradeable, IERC20Metadata) returns (string memory) {
+        return string.concat("compute-rwa GPU share #", _decimal(assetId()));
+    }
+
+    /// @notice "GPU<assetId>".
+    function symbol() public view override(ERC20Upgradeable, IERC20Metadata) returns (string memory) {
+        return string.concat("GPU", _decimal(assetId()));
+    }
+
+    /* REVENUE */
+
+    /// @inheritdoc IShareToken
+    function distribute(uint256 amount) external nonReentrant {
+        if (amount == 0) revert ShareZeroAmount();
+        if (_registry().paused()) revert ShareRevenuePaused();
+        IERC20 token = IERC20(paymentToken());
+        uint256 balanceBefore = token.balanceOf(address(this));
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = token.balanceOf(address(this)) - balanceBefore;
+        if (received != amount) revert ShareFeeOnTransferToken(address(token), amount, received);
+
+        FeeState memory fees = _fees;
+        (uint256 operatorFee, uint256 protocolFee, uint256 toReserve, uint256 toHolders) =
+            RevenueMath.split(amount, fees.operatorFeeBps, fees.protocolFeeBps, fees.reserveBps);
+        FeePools memory pools_ = _feePools;
+        _feePools = FeePools(
+            (pools_.operatorFees + operatorFee).toUint128(), (pools_.protocolFees + protocolFee).toUint128()
+        );
+        (uint256 dust, uint256 unreceivable) = _accrueToHolders(toHolders + fees.dust);
+        _fees.dust = dust.toUint208();
+        _reserve += toReserve + unreceivable;
+        emit RevenueDistributed(msg.sender, amount, operatorFee, protocolFee, toReserve + unreceivable, toHolders, dust);
+    }
+
+    /// @inheritdoc IShareToken
+    function claim() external returns (uint256) {
+        return _claim(msg.sender);
+    }
+
+    /// @inheritdoc IShareToken
+    function claimFor(address holder) external returns (uint256) {
+        if (msg.sender != registry()) revert ShareOnlyRegistry(msg.sender);
+        return _claim(holder);
+    }
+
+    /// @inheritdoc IShareToken
+    function claimableOf(address holder) public view returns (uint256) {
+        return RevenueMath.owed(_hot.revenuePerShareX128, balanceOf(holder), _corrections[holder]);
+    }
+
+    /// @inheritdoc IShareToken
+    function withdrawOperatorFees() external returns (uint256 amount) {
+        amount = _feePools.operatorFees;
+        if (amount == 0) return 0;
+        _feePools.operatorFees = 0;
+        address recipient = _registry().assetOperator(assetId());
+        emit FeesWithdrawn(FeeKind.Operator, recipient, amount);
+        IERC20(paymentToken()).safeTransfer(recipient, amount);
+    }
+
+    /// @inheritdoc IShareToken
+    function withdrawProtocolFees() external returns (uint256 amount) {
+        amount = _feePools.protocolFees;
+        if (amount == 0) return 0;
+        _feePools.protocolFees = 0;
+        address recipient = _registry().treasury();
+        emit FeesWithdrawn(FeeKind.Protocol, recipient, amount);
+        IERC20(paymentToken()).safeTransfer(recipient, amount);
+    }
+
+    /// @inheritdoc IShareToken
+    function releaseReserve(uint256 amount) external {
+        _checkOperatorOrAdmin();
+        _takeFromReserve(amount);
+        FeeState memory fees = _fees;
+        (uint256 dust, uint256 unreceivable) = _accrueToHolders(amount + fees.dust);
+        _fees.dust = dust.toUint208();
+        // With no shares left, the released amount simply stays in the reserve.
+        _reserve += unreceivable;
+        emit ReserveReleased(msg.sender, amount);
+    }
+
+    /// @inheritdoc IShareToken
+    function withdrawReserve(address recipient, uint256 amount) external {
+        _checkRole(bytes32(0));
+        if (recipient == address(0)) revert ShareZeroAddress();
+        _takeFromReserve(amount);
+        emit ReserveWithdrawn(recipient, amount);
+        IERC20(paymentToken()).safeTransfer(recipient, amount);
+    }
+
+    /// @inheritdoc IShareToken
+    function setFeeRates(uint16 operatorFeeBps, uint16 reserveBps) external {
+        _checkOperatorOrAdmin();
+        _checkFeeCap(FeeKind.Operator, operatorFeeBps, MAX_OPERATOR_FEE_BPS);
+        _checkFeeCap(FeeKind.Reserve, reserveBps, MAX_RESERVE_BPS);
+        FeeState memory fees = _fees;
+        _fees.operatorFeeBps = operatorFeeBps;
+        _fees.reserveBps = reserveBps;
+        emit FeeRateUpdated(FeeKind.Operator, fees.operatorFeeBps, operatorFeeBps);
+        emit FeeRateUpdated(FeeKind.Reserve, fees.reserveBps, reserveBps);
+    }
+
+    /// @inheritdoc IShareToken
+    function setProtocolFeeBps(uint16 protocolFeeBps) external {
+        _checkRole(bytes32(0));
+        _checkFeeCap(FeeKind.Protocol, protocolFeeBps, MAX_PROTOCOL_FEE_BPS);
+        uint16 previous = _fees.protocolFeeBps;
+        _fees.protocolFeeBps = protocolFeeBps;
+        emit FeeRateUpdated(FeeKind.Protocol, previous, protocolFeeBps);
+    }
+
+    /// @inheritdoc IShareToken
+    function burn(uint256 amount) external {
+        if (_registry().assetStatus(assetId()) != AssetStatus.Retired) revert ShareBurnBeforeRetirement(assetId());
+        _burn(msg.sender, amount);
+    }
+
+    /* COMPLIANCE */
+
+    /// @inheritdoc IShareToken
+    function setAllowListEnabled(bool enabled) external {
+        _checkRole(Roles.COMPLIANCE_ROLE);
+        _setFlag(FLAG_ALLOW_LIST, enabled);
+        emit AllowListEnabled(enabled);
+    }
+
+    /// @inheritdoc IShareToken
+    function setAllowed(address[] calldata accounts, bool allowed) external {
+        _checkRole(Roles.COMPLIANCE_ROLE);
+        if (accounts.length > MAX_ALLOW_LIST_BATCH) revert ShareBatchTooLarge(accounts.length, MAX_ALLOW_LIST_BATCH);
+        for (uint256 i; i < accounts.length; ++i) {
+            _compliance[accounts[i]].allowed = allowed;
+            emit AllowListUpdated(accounts[i], allowed);
+        }
+    }
+
+    /// @inheritdoc IERC7943Fungible
+    function setFrozenTokens(address account, uint256 amount) external returns (bool) {
+        _checkRole(Roles.COMPLIANCE_ROLE);
+        if (amount > type(uint248).max) revert ShareAmountOverflow(amount);
+        _compliance[account].frozen = uint248(amount);
+        if (amount != 0) _setFlag(FLAG_FREEZES, true);
+        emit Frozen(account, amount);
+        return true;
+    }
+
+    /// @inheritdoc IERC7943Fungible
+    /// @dev Bypasses the sender's allow-list status, its frozen amount and the transfer pause;
+    ///      the receiver must still be allowed. The frozen amount shrinks to what remains.
+    function forcedTransfer(address from, address to, uint256 amount) external returns (bool) {
+        _checkRole(Roles.COMPLIANCE_ROLE);
+        if (from == address(0) || to == address(0)) revert ShareZeroAddress();
+        HotState memory hot = _hot;
+        if (hot.flags & FLAG_ALLOW_LIST != 0 && !_compliance[to].allowed) revert ERC7943CannotReceive(to);
+        uint256 balance = balanceOf(from);
+        uint256 frozen = _compliance[from].frozen;
+        if (balance >= amount && frozen > balance - amount) {
+            _compliance[from].frozen = uint248(balance - amount);
+            emit Frozen(from, balance - amount);
+        }
+        // The parent's _update moves the balance without this contract's compliance checks.
+        ERC20Upgradeable._update(from, to, amount);
+        _shiftCorrections(hot.revenuePerShareX128, from, to, amount);
+        emit ForcedTransfer(from, to, amount);
+        return true;
+    }
+
+    /// @inheritdoc IShareToken
+    function setTransfersPaused(bool paused_) external {
+        _checkRole(Roles.PAUSER_ROLE);
+        _setFlag(FLAG_TRANSFERS_PAUSED, paused_);
+        emit TransfersPaused(paused_);
+    }
+
+    /// @inheritdoc IERC7943Fungible
+    function canSend(address account) public view returns (bool) {
+        return _hot.flags & FLAG_ALLOW_LIST == 0 || _compliance[account].allowed;
+    }
+
+    /// @inheritdoc IERC7943Fungible
+    function canReceive(address account) public view returns (bool) {
+        return _hot.flags & FLAG_ALLOW_LIST == 0 || _compliance[account].allowed;
+    }
+
+    /// @inheritdoc IERC7943Fungible
+    function getFrozenTokens(address account) external view returns (uint256) {
+        return _compliance[account].frozen;
+    }
+
+    /// @inheritdoc IERC7943Fungible
+    function canTransfer(address from, address to, uint256 amount) external view returns (bool) {
+        if (_hot.flags & FLAG_TRANSFERS_PAUSED != 0) return false;
+        if (!canSend(from) || !canReceive(to)) return false;
+        uint256 balance = balanceOf(from);
+        uint256 frozen = _compliance[from].frozen;
+        return amount <= balance && amount <= balance - (frozen < balance ? frozen : balance);
+    }
+
+    /* VIEWS */
+
+    /// @inheritdoc IShareToken
+    function registry() public view returns (address registry_) {
+        bytes memory args = Clones.fetchCloneArgs(address(this));
+        assembly ("memory-safe") {
+            registry_ := shr(96, mload(add(args, 0x20)))
+        }
+    }
+
+    /// @inheritdoc IShareToken
+    function paymentToken() public view returns (address token) {
+        bytes memory args = Clones.fetchCloneArgs(address(this));
+        assembly ("memory-safe") {
+            token := shr(96, mload(add(args, 0x34)))
+        }
+    }
+
+    /// @inheritdoc IShareToken
+    function assetId() public view returns (uint256 id) {
+        bytes memory args = Clones.fetchCloneArgs(address(this));
+        assembly ("memory-safe") {
+            id := shr(192, mload(add(args, 0x48)))
+        }
+    }
+
+    /// @inheritdoc IShareToken
+    function feeRates() external view returns (uint16, uint16, uint16) {
+        FeeState memory fees = _fees;
+        return (fees.operatorFeeBps, fees.protocolFeeBps, fees.reserveBps);
+    }
+
+    /// @inheritdoc IShareToken
+    function pools() external view returns (uint256, uint256, uint256, uint256) {
+        return (_feePools.operatorFees, _feePools.protocolFees, _reserve, _fees.dust);
+    }
+
+    /// @inheritdoc IShareToken
+    function revenuePerShareX128() external view returns (uint256) {
+        return _hot.revenuePerShareX128;
+    }
+
+    /// @inheritdoc IShareToken
+    function allowListEnabled() external view returns (bool) {
+        return _hot.flags & FLAG_ALLOW_LIST != 0;
+    }
+
+    /// @inheritdoc IShareToken
+    function isAllowed(address account) external view returns (bool) {
+        return _compliance[account].allowed;
+    }
+
+    /// @inheritdoc IShareToken
+    function transfersPaused() external view returns (bool) {
+        return _hot.flags & FLAG_TRANSFERS_PAUSED != 0;
+    }
+
+    /// @inheritdoc ERC165
+    function supportsInterface(bytes4 interfaceId) public view override(ERC165, IERC165) returns (bool) {
+        return interfaceId == type(IERC7943Fungible).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    /* INTERNAL */
+
+    /// @dev Every balance change (mint, burn, transfer) passes here: compliance first, then the
+    ///      correction that keeps revenue already earned with the account that earned it.
+    function _update(address from, address to, uint256 value) internal override {
+        HotState memory hot = _hot;
+        if (hot.flags != 0) _checkTransferRules(hot.flags, from, to, value);
+        super._update(from, to, value);
+        _shiftCorrections(hot.revenuePerShareX128, from, to, value);
+    }
+
+    function _shiftCorrections(uint256 revenuePerShareX128_, address from, address to, uint256 value) private {
+        if (revenuePerShareX128_ == 0) return;
+        int256 delta = (revenuePerShareX128_ * value).toInt256();
+        if (from != address(0)) _corrections[from] += delta;
+        if (to != address(0)) _corrections[to] -= delta;
+    }
+
+    function _checkTransferRules(uint8 flags, address from, address to, uint256 value) private view {
+        if (flags & FLAG_TRANSFERS_PAUSED != 0) revert ShareTransfersArePaused(assetId());
+        if (flags & FLAG_ALLOW_LIST != 0) {
+            if (from != address(0) && !_compliance[from].allowed) revert ERC7943CannotSend(from);
+            if (to != address(0) && !_compliance[to].allowed) revert ERC7943CannotReceive(to);
+        }
+        if (flags & FLAG_FREEZES != 0 && from != address(0)) {
+            uint256 balance = balanceOf(from);
+            uint256 frozen = _compliance[from].frozen;
+            uint256 unfrozen = frozen < balance ? balance - frozen : 0;
+            // Above the balance, ERC-20's own insufficient-balance error is the clearer one.
+            if (value > unfrozen && value <= balance) revert ERC7943InsufficientUnfrozenBalance(from, value, unfrozen);
+        }
+    }
+
+    /// @dev Adds `amount` to the holders' accumulator; returns the dust carried forward and the
+    ///      part nobody can receive (no shares exist), which the caller puts in the reserve.
+    function _accrueToHolders(uint256 amount) private returns (uint256 dust, uint256 unreceivable) {
+        uint256 supply = totalSupply();
+        if (supply == 0) return (0, amount);
+        (uint256 increaseX128, uint256 carried) = RevenueMath.accumulate(amount, supply);
+        _hot.revenuePerShareX128 = (_hot.revenuePerShareX128 + increaseX128).toUint248();
+        return (carried, 0);
+    }
+
+    function _claim(address holder) private returns (uint256 amount) {
+        amount = claimableOf(holder);
+        if (amount == 0) return 0;
+        // Effects before the transfer: a re-entrant claim finds nothing left to pay.
+        _corrections[holder] -= (amount * RevenueMath.MAGNITUDE).toInt256();
+        emit RevenueClaimed(holder, amount);
+        IERC20(paymentToken()).safeTransfer(holder, amount);
+    }
+
+    function _takeFromReserve(uint256 amount) private {
+        if (amount == 0) revert ShareZeroAmount();
+        uint256 available = _reserve;
+        if (amount > available) revert ShareInsufficientReserve(amount, available);
+        // Cannot underflow: checked just above.
+        unchecked {
+            _reserve = available - amount;
+        }
+    }
+
+    function _setFlag(uint8 flag, bool on) private {
+        uint8 flags = _hot.flags;
+        _hot.flags = on ? flags | flag : flags & ~flag;
+    }
+
+    function _checkFeeCap(FeeKind kind, uint16 bps, uint16 capBps) private pure {
+        if (bps > capBps) revert ShareFeeAboveCap(kind, bps, capBps);
+    }
+
+    function _checkRole(bytes32 role) private view {
+        if (!_registry().hasRole(role, msg.sender)) revert ShareUnauthorized(msg.sender, role);
+    }
+
+    function _checkOperatorOrAdmin() private view {
+        IAssetRegistry registry_ = _registry();
+        address operator = registry_.assetOperator(assetId());
+        if (msg.sender == operator && registry_.hasRole(Roles.OPERATOR_ROLE, operator)) return;
+        if (registry_.hasRole(bytes32(0), msg.sender)) return;
+        revert ShareUnauthorizedOperator(msg.sender, operator);
+    }
+
+    /// @dev Decimal digits of `value`. OpenZeppelin 5.7's Strings imports Bytes, which uses
+    ///      Cancun's mcopy; the suite targets Shanghai so that Ganache 7.9 runs it.
+    function _decimal(uint256 value) private pure returns (string memory) {
+        if (value == 0) return "0";
+        uint256 digits;
+        for (uint256 v = value; v != 0; v /= 10) ++digits;
+        bytes memory out = new bytes(digits);
+        for (; value != 0; value /= 10) out[--digits] = bytes1(uint8(48 + value % 10));
+        return string(out);
+    }
+
+    function _registry() private view returns (IAssetRegistry) {
+        return IAssetRegistry(registry());
+    }
+}
