@@ -8,7 +8,6 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ERC165} from "@openzeppelin/contracts/utils/introspection/ERC165.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
-import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IShareToken} from "./interfaces/IShareToken.sol";
@@ -36,6 +35,12 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
     uint16 public constant MAX_RESERVE_BPS = 1_000;
     /// @notice Most accounts one `setAllowed` call may name.
     uint256 public constant MAX_ALLOW_LIST_BATCH = 200;
+
+    /// @dev Offsets of the immutable arguments in the clone's code: the EIP-1167 proxy is 0x2d
+    ///      bytes, followed by abi.encodePacked(registry, paymentToken, uint64 assetId).
+    uint256 private constant ARG_REGISTRY = 0x2d;
+    uint256 private constant ARG_PAYMENT_TOKEN = 0x2d + 20;
+    uint256 private constant ARG_ASSET_ID = 0x2d + 40;
 
     uint8 private constant FLAG_ALLOW_LIST = 1;
     uint8 private constant FLAG_FREEZES = 2; // set once any account was frozen
@@ -304,27 +309,18 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
     /* VIEWS */
 
     /// @inheritdoc IShareToken
-    function registry() public view returns (address registry_) {
-        bytes memory args = Clones.fetchCloneArgs(address(this));
-        assembly ("memory-safe") {
-            registry_ := shr(96, mload(add(args, 0x20)))
-        }
+    function registry() public view returns (address) {
+        return address(bytes20(_cloneArg(ARG_REGISTRY)));
     }
 
     /// @inheritdoc IShareToken
-    function paymentToken() public view returns (address token) {
-        bytes memory args = Clones.fetchCloneArgs(address(this));
-        assembly ("memory-safe") {
-            token := shr(96, mload(add(args, 0x34)))
-        }
+    function paymentToken() public view returns (address) {
+        return address(bytes20(_cloneArg(ARG_PAYMENT_TOKEN)));
     }
 
     /// @inheritdoc IShareToken
-    function assetId() public view returns (uint256 id) {
-        bytes memory args = Clones.fetchCloneArgs(address(this));
-        assembly ("memory-safe") {
-            id := shr(192, mload(add(args, 0x48)))
-        }
+    function assetId() public view returns (uint256) {
+        return uint64(bytes8(_cloneArg(ARG_ASSET_ID)));
     }
 
     /// @inheritdoc IShareToken
@@ -455,6 +451,17 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
         bytes memory out = new bytes(digits);
         for (; value != 0; value /= 10) out[--digits] = bytes1(uint8(48 + value % 10));
         return string(out);
+    }
+
+    /// @dev Reads one word of the clone's immutable arguments straight from its code; cheaper
+    ///      than Clones.fetchCloneArgs, which copies all of them into a new bytes array. On the
+    ///      implementation itself this reads its own bytecode, so no caller ever matches it.
+    function _cloneArg(uint256 offset) private view returns (bytes32 word) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            extcodecopy(address(), ptr, offset, 0x20)
+            word := mload(ptr)
+        }
     }
 
     function _registry() private view returns (IAssetRegistry) {

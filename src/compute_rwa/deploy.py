@@ -1,0 +1,171 @@
+"""Deploying the suite with web3.py to any JSON-RPC endpoint, recording every step in
+deployments/<chainId>.json so that an interrupted deployment resumes instead of redeploying."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_typing import ChecksumAddress
+from web3 import Web3
+from web3.contract import Contract
+
+from compute_rwa.artifacts import PROJECT_ROOT
+from compute_rwa.errors import DeploymentError
+from compute_rwa.tx import Signer, TxSender, address_of, contract_at
+
+ROLE_NAMES = ("OPERATOR_ROLE", "COMPLIANCE_ROLE", "PAUSER_ROLE")
+
+
+@dataclass
+class Deployment:
+    """Addresses of one deployment of the suite on one chain."""
+
+    chain_id: int
+    registry: ChecksumAddress
+    share_token_implementation: ChecksumAddress
+    payment_token: ChecksumAddress
+    admin: ChecksumAddress
+    steps: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> Deployment:
+        data = json.loads(path.read_text())
+        contracts = data["contracts"]
+        return cls(
+            chain_id=int(data["chain_id"]),
+            registry=contracts["AssetRegistry"],
+            share_token_implementation=contracts["ShareTokenImplementation"],
+            payment_token=contracts["PaymentToken"],
+            admin=data["admin"],
+            steps=data.get("steps", {}),
+        )
+
+
+def registry_path(chain_id: int, directory: Path | None = None) -> Path:
+    return (directory or PROJECT_ROOT / "deployments") / f"{chain_id}.json"
+
+
+@dataclass
+class DeployPlan:
+    """What to deploy. Addresses default to the deployer; a payment token is deployed as a
+    6-decimal mock stablecoin only when none is given (local chains)."""
+
+    admin: ChecksumAddress | None = None
+    treasury: ChecksumAddress | None = None
+    operators: tuple[ChecksumAddress, ...] = ()
+    compliance_agents: tuple[ChecksumAddress, ...] = ()
+    pausers: tuple[ChecksumAddress, ...] = ()
+    payment_token: ChecksumAddress | None = None
+    protocol_fee_bps: int = 500
+    admin_transfer_delay: int = 2 * 24 * 3600
+
+
+class _StepLog:
+    """The registry file, written after every step."""
+
+    def __init__(self, path: Path, chain_id: int, fresh: bool) -> None:
+        self.path = path
+        self.data: dict[str, Any] = {"chain_id": chain_id, "contracts": {}, "steps": {}}
+        if path.exists() and not fresh:
+            self.data = json.loads(path.read_text())
+            if int(self.data.get("chain_id", -1)) != chain_id:
+                raise DeploymentError(f"{path}: records chain {self.data.get('chain_id')}, but the node is {chain_id}")
+
+    def done(self, step: str) -> Any:
+        return self.data["steps"].get(step)
+
+    def record(self, step: str, value: Any, contract: str | None = None) -> None:
+        self.data["steps"][step] = value
+        if contract is not None:
+            self.data["contracts"][contract] = value
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.data, indent=2, sort_keys=True) + "\n")
+        tmp.replace(self.path)  # atomic: a crash never leaves half a file
+
+
+def deploy_suite(
+    w3: Web3,
+    deployer: Signer,
+    plan: DeployPlan | None = None,
+    *,
+    sender: TxSender | None = None,
+    directory: Path | None = None,
+    fresh: bool = False,
+    echo: Callable[[str], None] = print,
+) -> Deployment:
+    """Deploys (or resumes deploying) the suite and returns its addresses.
+
+    Each step is recorded in deployments/<chainId>.json as soon as it is done; a later call
+    skips steps whose result is still on chain. `fresh` ignores an existing file (local chains
+    that were restarted).
+    """
+    plan = plan or DeployPlan()
+    sender = sender or TxSender(w3)
+    me = address_of(deployer)
+    chain_id = w3.eth.chain_id
+    log = _StepLog(registry_path(chain_id, directory), chain_id, fresh)
+    admin = plan.admin or me
+
+    def deployed(step: str, name: str, *args: Any) -> Contract:
+        recorded = log.done(step)
+        if recorded and w3.eth.get_code(recorded):
+            echo(f"  = {step}: already at {recorded}")
+            return contract_at(w3, name, recorded)
+        echo(f"  + {step}: deploying {name}")
+        contract = sender.deploy(name, deployer, *args)
+        log.record(step, contract.address, contract=step)
+        echo(f"    {step} at {contract.address}")
+        return contract
+
+    echo(f"Deploying compute-rwa to chain {chain_id} from {me}")
+    payment = plan.payment_token
+    if payment is None:
+        payment = deployed("PaymentToken", "MockStablecoin", "Demo USD", "dUSD", 6).address
+    else:
+        log.record("PaymentToken", payment, contract="PaymentToken")
+    implementation = deployed("ShareTokenImplementation", "ShareToken")
+    registry = deployed(
+        "AssetRegistry", "AssetRegistry", admin, plan.admin_transfer_delay, implementation.address,
+        plan.treasury or me, plan.protocol_fee_bps,
+    )
+    if admin == me:
+        _grant_roles(registry, deployer, sender, plan, log, echo)
+        if not registry.functions.isPaymentTokenAllowed(payment).call():
+            echo(f"  + allowing payment token {payment}")
+            sender.transact(registry.functions.setPaymentTokenAllowed(payment, True), deployer, "AssetRegistry")
+            log.record("allow:" + payment, True)
+    else:
+        echo("  ! admin is not the deployer: the admin grants roles and allows the payment token")
+    log.data["admin"] = admin
+    log.record("complete", True)
+    return Deployment.load(log.path)
+
+
+def _grant_roles(
+    registry: Contract, deployer: Signer, sender: TxSender, plan: DeployPlan, log: _StepLog,
+    echo: Callable[[str], None],
+) -> None:
+    me = address_of(deployer)
+    holders = {
+        "OPERATOR_ROLE": plan.operators or (me,),
+        "COMPLIANCE_ROLE": plan.compliance_agents or (me,),
+        "PAUSER_ROLE": plan.pausers or (me,),
+    }
+    for role_name, accounts in holders.items():
+        role = registry.functions[role_name]().call()
+        for account in accounts:
+            step = f"grant:{role_name}:{account}"
+            if registry.functions.hasRole(role, account).call():
+                continue
+            echo(f"  + granting {role_name} to {account}")
+            sender.transact(registry.functions.grantRole(role, account), deployer, "AssetRegistry")
+            log.record(step, True)
+
+
+def deployment_summary(deployment: Deployment) -> dict[str, Any]:
+    return asdict(deployment)
