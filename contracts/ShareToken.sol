@@ -48,9 +48,9 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
 
     /* STORAGE */
 
-    /// @dev Read on every transfer: cumulative revenue per share unit (x 2**128) and flags.
+    /// @dev Read on every transfer: cumulative revenue per share unit (x 1e36) and flags.
     struct HotState {
-        uint248 revenuePerShareX128;
+        uint248 revenuePerShareE36;
         uint8 flags;
     }
 
@@ -58,7 +58,7 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
         uint16 operatorFeeBps;
         uint16 protocolFeeBps;
         uint16 reserveBps;
-        uint208 dust;
+        uint208 dustE36; // magnified remainder carried to the next distribution; < supply
     }
 
     struct FeePools {
@@ -75,7 +75,7 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
     FeeState private _fees;
     FeePools private _feePools;
     uint256 private _reserve;
-    /// @dev Magnified (x 2**128) corrections keeping each holder's earned revenue where it is
+    /// @dev Magnified (x 1e36) corrections keeping each holder's earned revenue where it is
     ///      across mints, burns, transfers and claims.
     mapping(address holder => int256) private _corrections;
     mapping(address holder => HolderCompliance) private _compliance;
@@ -135,10 +135,11 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
         _feePools = FeePools(
             (pools_.operatorFees + operatorFee).toUint128(), (pools_.protocolFees + protocolFee).toUint128()
         );
-        (uint256 dust, uint256 unreceivable) = _accrueToHolders(toHolders + fees.dust);
-        _fees.dust = dust.toUint208();
+        uint256 unreceivable = _accrueToHolders(toHolders, fees.dustE36);
         _reserve += toReserve + unreceivable;
-        emit RevenueDistributed(msg.sender, amount, operatorFee, protocolFee, toReserve + unreceivable, toHolders, dust);
+        emit RevenueDistributed(
+            msg.sender, amount, operatorFee, protocolFee, toReserve + unreceivable, toHolders - unreceivable
+        );
     }
 
     /// @inheritdoc IShareToken
@@ -154,7 +155,7 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
 
     /// @inheritdoc IShareToken
     function claimableOf(address holder) public view returns (uint256) {
-        return RevenueMath.owed(_hot.revenuePerShareX128, balanceOf(holder), _corrections[holder]);
+        return RevenueMath.owed(_hot.revenuePerShareE36, balanceOf(holder), _corrections[holder]);
     }
 
     /// @inheritdoc IShareToken
@@ -180,12 +181,9 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
     /// @inheritdoc IShareToken
     function releaseReserve(uint256 amount) external {
         _checkOperatorOrAdmin();
+        if (totalSupply() == 0) revert ShareNoShares(assetId());
         _takeFromReserve(amount);
-        FeeState memory fees = _fees;
-        (uint256 dust, uint256 unreceivable) = _accrueToHolders(amount + fees.dust);
-        _fees.dust = dust.toUint208();
-        // With no shares left, the released amount simply stays in the reserve.
-        _reserve += unreceivable;
+        _accrueToHolders(amount, _fees.dustE36);
         emit ReserveReleased(msg.sender, amount);
     }
 
@@ -270,7 +268,7 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
         }
         // The parent's _update moves the balance without this contract's compliance checks.
         ERC20Upgradeable._update(from, to, amount);
-        _shiftCorrections(hot.revenuePerShareX128, from, to, amount);
+        _shiftCorrections(hot.revenuePerShareE36, from, to, amount);
         emit ForcedTransfer(from, to, amount);
         return true;
     }
@@ -331,12 +329,12 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
 
     /// @inheritdoc IShareToken
     function pools() external view returns (uint256, uint256, uint256, uint256) {
-        return (_feePools.operatorFees, _feePools.protocolFees, _reserve, _fees.dust);
+        return (_feePools.operatorFees, _feePools.protocolFees, _reserve, _fees.dustE36);
     }
 
     /// @inheritdoc IShareToken
-    function revenuePerShareX128() external view returns (uint256) {
-        return _hot.revenuePerShareX128;
+    function revenuePerShareE36() external view returns (uint256) {
+        return _hot.revenuePerShareE36;
     }
 
     /// @inheritdoc IShareToken
@@ -367,12 +365,12 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
         HotState memory hot = _hot;
         if (hot.flags != 0) _checkTransferRules(hot.flags, from, to, value);
         super._update(from, to, value);
-        _shiftCorrections(hot.revenuePerShareX128, from, to, value);
+        _shiftCorrections(hot.revenuePerShareE36, from, to, value);
     }
 
-    function _shiftCorrections(uint256 revenuePerShareX128_, address from, address to, uint256 value) private {
-        if (revenuePerShareX128_ == 0) return;
-        int256 delta = (revenuePerShareX128_ * value).toInt256();
+    function _shiftCorrections(uint256 revenuePerShareE36_, address from, address to, uint256 value) private {
+        if (revenuePerShareE36_ == 0) return;
+        int256 delta = (revenuePerShareE36_ * value).toInt256();
         if (from != address(0)) _corrections[from] += delta;
         if (to != address(0)) _corrections[to] -= delta;
     }
@@ -392,21 +390,23 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
         }
     }
 
-    /// @dev Adds `amount` to the holders' accumulator; returns the dust carried forward and the
-    ///      part nobody can receive (no shares exist), which the caller puts in the reserve.
-    function _accrueToHolders(uint256 amount) private returns (uint256 dust, uint256 unreceivable) {
+    /// @dev Adds `amount` to the holders' accumulator, carrying the magnified remainder. Returns
+    ///      the part nobody can receive because no shares exist; the caller reserves it.
+    function _accrueToHolders(uint256 amount, uint256 carriedE36) private returns (uint256 unreceivable) {
         uint256 supply = totalSupply();
-        if (supply == 0) return (0, amount);
-        (uint256 increaseX128, uint256 carried) = RevenueMath.accumulate(amount, supply);
-        _hot.revenuePerShareX128 = (_hot.revenuePerShareX128 + increaseX128).toUint248();
-        return (carried, 0);
+        if (supply == 0) return amount;
+        (uint256 increaseE36, uint256 remainderE36) = RevenueMath.accumulate(amount, carriedE36, supply);
+        _hot.revenuePerShareE36 = (_hot.revenuePerShareE36 + increaseE36).toUint248();
+        // Cannot truncate: the remainder is below the supply, far below 2**208.
+        _fees.dustE36 = uint208(remainderE36);
+        return 0;
     }
 
     function _claim(address holder) private returns (uint256 amount) {
         amount = claimableOf(holder);
         if (amount == 0) return 0;
         // Effects before the transfer: a re-entrant claim finds nothing left to pay.
-        _corrections[holder] -= (amount * RevenueMath.MAGNITUDE).toInt256();
+        _corrections[holder] -= (amount * RevenueMath.PRECISION).toInt256();
         emit RevenueClaimed(holder, amount);
         IERC20(paymentToken()).safeTransfer(holder, amount);
     }

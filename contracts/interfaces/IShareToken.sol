@@ -25,8 +25,7 @@ interface IShareToken is IERC20Metadata, IERC7943Fungible {
         uint256 operatorFee,
         uint256 protocolFee,
         uint256 toReserve,
-        uint256 toHolders,
-        uint256 carriedDust
+        uint256 toHolders
     );
 
     /// @notice `holder` was paid `amount` of the revenue it had earned.
@@ -75,6 +74,8 @@ interface IShareToken is IERC20Metadata, IERC7943Fungible {
     error ShareTransfersArePaused(uint256 assetId);
     /// @notice The reserve holds less than requested.
     error ShareInsufficientReserve(uint256 requested, uint256 available);
+    /// @notice No shares exist to receive a release of the reserve.
+    error ShareNoShares(uint256 assetId);
     /// @notice Shares may only be burned once the asset is retired.
     error ShareBurnBeforeRetirement(uint256 assetId);
     /// @notice An address argument is the zero address.
@@ -95,7 +96,8 @@ interface IShareToken is IERC20Metadata, IERC7943Fungible {
     /// @notice Pays `amount` of the payment token into the asset's revenue waterfall.
     /// @dev Anyone may pay. Pulls with transferFrom (approve first). Refused while the registry
     ///      is paused, and for tokens that deliver less than `amount`. When no shares exist the
-    ///      holders' part goes to the reserve. Rounding dust is carried to the next payment.
+    ///      holders' part goes to the reserve. The rounding remainder is carried, magnified, to
+    ///      the next payment: no fraction is lost.
     function distribute(uint256 amount) external;
 
     /// @notice Pays the caller everything it has earned. Never paused.
@@ -114,7 +116,7 @@ interface IShareToken is IERC20Metadata, IERC7943Fungible {
     /// @notice Pays accrued protocol fees to the registry's treasury. Anyone may trigger it.
     function withdrawProtocolFees() external returns (uint256 amount);
 
-    /// @notice Releases `amount` of the reserve to holders. Asset operator or admin.
+    /// @notice Releases `amount` of the reserve to holders. Asset operator or admin; needs shares.
     function releaseReserve(uint256 amount) external;
 
     /// @notice Pays `amount` of the reserve to `recipient` (e.g. to fund repairs). Admin only.
@@ -154,12 +156,16 @@ interface IShareToken is IERC20Metadata, IERC7943Fungible {
     /// @notice Fee rates: operator fee, protocol fee, reserve, in basis points.
     function feeRates() external view returns (uint16 operatorFeeBps, uint16 protocolFeeBps, uint16 reserveBps);
 
-    /// @notice Balances held for the waterfall: operator fees, protocol fees, reserve, and dust
-    ///         carried to the next distribution.
-    function pools() external view returns (uint256 operatorFees, uint256 protocolFees, uint256 reserve, uint256 dust);
+    /// @notice Balances held for the waterfall: operator fees, protocol fees and reserve in the
+    ///         payment token, and the remainder carried to the next distribution, magnified by
+    ///         1e36 (always below one payment-token unit per share unit).
+    function pools()
+        external
+        view
+        returns (uint256 operatorFees, uint256 protocolFees, uint256 reserve, uint256 dustE36);
 
-    /// @notice Cumulative revenue per share unit, scaled by 2**128.
-    function revenuePerShareX128() external view returns (uint256);
+    /// @notice Cumulative revenue per share unit, scaled by 1e36.
+    function revenuePerShareE36() external view returns (uint256);
 
     /// @notice Whether the holder allow list is on.
     function allowListEnabled() external view returns (bool);

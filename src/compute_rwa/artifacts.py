@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_abi import decode as abi_decode
-from eth_utils import function_signature_to_4byte_selector
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from compute_rwa.errors import ArtifactNotFoundError
 
@@ -82,7 +82,10 @@ def decode_error(data: bytes) -> tuple[str, dict[str, Any]]:
     if spec is None:
         return "UnknownError", {"data": bytes(data)}
     values = abi_decode(list(spec.input_types), data[4:])
-    return spec.name, dict(zip(spec.input_names, values, strict=True))
+    checksummed = [
+        to_checksum_address(v) if t == "address" else v for t, v in zip(spec.input_types, values, strict=True)
+    ]
+    return spec.name, dict(zip(spec.input_names, checksummed, strict=True))
 
 
 def _abi_type(item: dict[str, Any]) -> str:

@@ -50,7 +50,7 @@ class SuiteClient:
         receipt = self.sender.transact(
             self.registry.functions.registerAsset(registration.to_abi()), operator, "AssetRegistry"
         )
-        (event,) = self.registry.events.AssetRegistered().process_receipt(receipt)
+        (event,) = self.registry.events.AssetRegistered().process_receipt(receipt, errors=_DISCARD)
         return int(event["args"]["assetId"]), event["args"]["shareToken"]
 
     def asset(self, asset_id: int) -> AssetSpec:

@@ -1,0 +1,53 @@
+# compute-rwa: `make demo` and `make test` do all the set-up on a fresh machine that has
+# Python 3.11, Node 20 and npm. Everything is pinned: requirements.lock, package-lock.json.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+SOLC_VERSION := 0.8.28
+export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup build test demo bench lint clean
+
+setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH" >&2; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==24.3.1
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# solcjs behind a native-looking facade, installed where py-solc-x and brownie look for
+# compilers, so nothing is downloaded.
+.solcx/solc-v$(SOLC_VERSION): tools/solc-facade.js node_modules/.installed
+	mkdir -p .solcx
+	printf '#!/bin/sh\nexec node "%s/tools/solc-facade.js" "$$@"\n' "$(CURDIR)" > $@
+	chmod +x $@
+	$@ --version | grep -q "Version: $(SOLC_VERSION)"
+
+build: setup
+	$(VENV)/bin/brownie compile | tail -n 2
+
+test: build
+	$(PY) -m pytest
+
+demo: build
+	$(PY) -m compute_rwa.demo
+
+bench: build
+	$(PY) bench/run.py
+
+lint: setup
+	$(VENV)/bin/ruff check src tests scripts bench
+	$(VENV)/bin/ruff format --check src tests scripts bench
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf build .solcx reports .pytest_cache .hypothesis

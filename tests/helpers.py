@@ -1,0 +1,25 @@
+"""Test helpers: assertions on decoded custom errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from compute_rwa import ContractRevertError
+
+
+@contextmanager
+def reverts(error_name: str, **expected_args: Any) -> Iterator[pytest.ExceptionInfo[ContractRevertError]]:
+    """Asserts that the block reverts with custom error `error_name` and these argument values."""
+    with pytest.raises(ContractRevertError) as info:
+        yield info
+    assert info.value.error_name == error_name, str(info.value)
+    for key, value in expected_args.items():
+        assert info.value.args_by_name[key] == value, f"{key}: {info.value}"
+
+
+def b32(text: str) -> bytes:
+    return text.encode().ljust(32, b"\0")
