@@ -23,3 +23,9 @@ def reverts(error_name: str, **expected_args: Any) -> Iterator[pytest.ExceptionI
 
 def b32(text: str) -> bytes:
     return text.encode().ljust(32, b"\0")
+
+
+def holders_part(amount: int, operator_bps: int = 1000, protocol_bps: int = 500, reserve_bps: int = 500) -> int:
+    """The holders' part of a payment after the waterfall (each fee rounds down)."""
+    fees = sum(amount * bps // 10_000 for bps in (operator_bps, protocol_bps, reserve_bps))
+    return amount - fees
