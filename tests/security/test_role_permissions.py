@@ -1,0 +1,67 @@
+"""Every privileged entry point refuses every account that lacks the power it needs."""
+
+from __future__ import annotations
+
+import pytest
+
+from compute_rwa import ContractRevertError
+
+UNAUTHORIZED = {
+    "AccessControlUnauthorizedAccount",
+    "RegistryUnauthorizedAssetOperator",
+    "ShareUnauthorized",
+    "ShareUnauthorizedOperator",
+    "ShareOnlyRegistry",
+    "AccessControlEnforcedDefaultAdminRules",
+}
+
+ACCOUNTS = ("admin", "operator", "second_operator", "compliance", "pauser", "treasury", "holder", "outsider")
+
+
+def _privileged_calls(suite, asset, roles, make_registration):
+    registry = suite.registry
+    token = suite.share_token(asset)
+    operator_role = registry.functions.OPERATOR_ROLE().call()
+    someone = roles.outsider
+    return {
+        # name: (function, accounts allowed to call it)
+        "registerAsset": (registry.functions.registerAsset(make_registration().to_abi()), {"operator", "second_operator"}),
+        "setAssetStatus": (registry.functions.setAssetStatus(asset, 1), {"admin", "operator"}),
+        "updateInventory": (registry.functions.updateInventory(asset, b"\x07" * 32), {"admin", "operator"}),
+        "setPaymentTokenAllowed": (registry.functions.setPaymentTokenAllowed(suite.deployment.payment_token, True), {"admin"}),
+        "setTreasury": (registry.functions.setTreasury(someone), {"admin"}),
+        "setDefaultProtocolFeeBps": (registry.functions.setDefaultProtocolFeeBps(100), {"admin"}),
+        "pause": (registry.functions.pause(), {"pauser"}),
+        "grantRole": (registry.functions.grantRole(operator_role, someone), {"admin"}),
+        "revokeRole": (registry.functions.revokeRole(operator_role, roles.second_operator), {"admin"}),
+        "beginDefaultAdminTransfer": (registry.functions.beginDefaultAdminTransfer(someone), {"admin"}),
+        "initialize": (token.functions.initialize(someone, 1, 0, 0, 0), set()),
+        "claimFor": (token.functions.claimFor(roles.holders[0]), set()),
+        "releaseReserve": (token.functions.releaseReserve(1), {"admin", "operator"}),
+        "withdrawReserve": (token.functions.withdrawReserve(someone, 1), {"admin"}),
+        "setFeeRates": (token.functions.setFeeRates(0, 0), {"admin", "operator"}),
+        "setProtocolFeeBps": (token.functions.setProtocolFeeBps(0), {"admin"}),
+        "setAllowListEnabled": (token.functions.setAllowListEnabled(True), {"compliance"}),
+        "setAllowed": (token.functions.setAllowed([someone], True), {"compliance"}),
+        "setFrozenTokens": (token.functions.setFrozenTokens(roles.holders[0], 1), {"compliance"}),
+        "forcedTransfer": (token.functions.forcedTransfer(roles.holders[0], someone, 1), {"compliance"}),
+        "setTransfersPaused": (token.functions.setTransfersPaused(True), {"pauser"}),
+    }
+
+
+@pytest.mark.parametrize("account_name", ACCOUNTS)
+def test_privileged_functions_refuse_every_other_role(suite, asset, roles, make_registration, account_name):
+    account = {
+        "admin": roles.admin, "operator": roles.operator, "second_operator": roles.second_operator,
+        "compliance": roles.compliance, "pauser": roles.pauser, "treasury": roles.treasury,
+        "holder": roles.holders[0], "outsider": roles.outsider,
+    }[account_name]
+    refused = []
+    for name, (fn, allowed) in _privileged_calls(suite, asset, roles, make_registration).items():
+        if account_name in allowed:
+            continue
+        with pytest.raises(ContractRevertError) as info:
+            suite.sender.transact(fn, account, name)
+        assert info.value.error_name in UNAUTHORIZED, f"{name} by {account_name}: {info.value}"
+        refused.append(name)
+    assert refused, "every account is refused something"
