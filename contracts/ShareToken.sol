@@ -403,10 +403,14 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
     }
 
     function _claim(address holder) private returns (uint256 amount) {
-        amount = claimableOf(holder);
+        int256 correction = _corrections[holder];
+        amount = RevenueMath.owed(_hot.revenuePerShareE36, balanceOf(holder), correction);
         if (amount == 0) return 0;
-        // Effects before the transfer: a re-entrant claim finds nothing left to pay.
-        _corrections[holder] -= (amount * RevenueMath.PRECISION).toInt256();
+        // Effects before the transfer: a re-entrant claim finds nothing left to pay. Cannot
+        // overflow: amount * 1e36 is below the magnified value it was derived from.
+        unchecked {
+            _corrections[holder] = correction - int256(amount * RevenueMath.PRECISION);
+        }
         emit RevenueClaimed(holder, amount);
         IERC20(paymentToken()).safeTransfer(holder, amount);
     }
