@@ -1,0 +1,119 @@
+"""`compute-rwa`: the command line for deployers, operators and holders."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from compute_rwa.chain import connect
+from compute_rwa.client import SuiteClient
+from compute_rwa.deploy import DeployPlan, Deployment, deploy_suite, registry_path
+from compute_rwa.errors import ComputeRwaError
+from compute_rwa.keys import load_signer
+from compute_rwa.tx import TxSender
+
+console = Console()
+
+
+def _client(rpc: str, deployments: Path | None) -> SuiteClient:
+    w3 = connect(rpc)
+    path = registry_path(w3.eth.chain_id, deployments)
+    if not path.exists():
+        raise click.ClickException(f"no deployment recorded for chain {w3.eth.chain_id} at {path}")
+    return SuiteClient(w3, Deployment.load(path))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """GPU compute capacity as a real-world asset: deploy the suite, inspect assets and revenue.
+
+    \b
+    Examples:
+      compute-rwa demo
+      COMPUTE_RWA_PRIVATE_KEY=0x... compute-rwa deploy --rpc http://127.0.0.1:8545
+      compute-rwa assets --rpc http://127.0.0.1:8545 --json
+    """
+
+
+@main.command()
+def demo() -> None:
+    """Run the end-to-end demo on a local anvil it starts and stops itself."""
+    from compute_rwa.demo import run
+
+    run(console)
+
+
+@main.command()
+@click.option("--rpc", required=True, help="JSON-RPC endpoint URL of the target chain.")
+@click.option("--keystore", type=click.Path(path_type=Path, exists=True), help="Encrypted JSON keystore.")
+@click.option("--payment-token", help="Stablecoin address (a mock is deployed when omitted: local chains).")
+@click.option("--treasury", help="Receiver of protocol fees (default: the deployer).")
+@click.option("--protocol-fee-bps", type=click.IntRange(0, 1000), default=500, show_default=True)
+@click.option("--admin-delay", type=int, default=2 * 24 * 3600, show_default=True, help="Admin hand-over delay, s.")
+@click.option("--confirmations", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--deployments", type=click.Path(path_type=Path), help="Folder of <chainId>.json registries.")
+def deploy(
+    rpc: str, keystore: Path | None, payment_token: str | None, treasury: str | None, protocol_fee_bps: int,
+    admin_delay: int, confirmations: int, deployments: Path | None,
+) -> None:
+    """Deploy the suite (or resume an interrupted deployment) and record its addresses."""
+    w3 = connect(rpc)
+    signer = load_signer(keystore)
+    plan = DeployPlan(
+        treasury=treasury, payment_token=payment_token, protocol_fee_bps=protocol_fee_bps,
+        admin_transfer_delay=admin_delay,
+    )
+    result = deploy_suite(
+        w3, signer, plan, sender=TxSender(w3, confirmations=confirmations), directory=deployments,
+        echo=console.print,
+    )
+    console.print(f"registry {result.registry} on chain {result.chain_id}")
+
+
+@main.command()
+@click.option("--rpc", required=True, help="JSON-RPC endpoint URL.")
+@click.option("--deployments", type=click.Path(path_type=Path), help="Folder of <chainId>.json registries.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def assets(rpc: str, deployments: Path | None, as_json: bool) -> None:
+    """List registered GPU assets."""
+    client = _client(rpc, deployments)
+    specs = client.assets()
+    if as_json:
+        click.echo(json.dumps([
+            {**spec.__dict__, "status": spec.status.name, "inventory_hash": "0x" + spec.inventory_hash.hex()}
+            for spec in specs
+        ], indent=2))
+        return
+    table = Table(title=f"GPU assets on chain {client.deployment.chain_id}")
+    for column in ("id", "model", "GPUs", "TFLOPS", "power W", "region", "status", "share token"):
+        table.add_column(column)
+    for s in specs:
+        table.add_row(
+            str(s.asset_id), s.gpu_model, str(s.gpu_count), str(s.rated_tflops), str(s.rated_power_watts), s.region,
+            s.status.name.lower(), s.share_token,
+        )
+    console.print(table)
+
+
+@main.command()
+@click.argument("holder")
+@click.option("--rpc", required=True, help="JSON-RPC endpoint URL.")
+@click.option("--deployments", type=click.Path(path_type=Path), help="Folder of <chainId>.json registries.")
+def claimable(holder: str, rpc: str, deployments: Path | None) -> None:
+    """Show what HOLDER can claim from every asset, in payment-token units."""
+    client = _client(rpc, deployments)
+    for spec in client.assets():
+        click.echo(f"{spec.asset_id}\t{client.claimable(spec.asset_id, holder)}")
+
+
+def run() -> None:
+    try:
+        main(standalone_mode=True)
+    except ComputeRwaError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)

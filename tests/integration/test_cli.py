@@ -1,0 +1,46 @@
+"""The command line against the session's anvil: deploy with a key from the environment,
+list assets as JSON, and clean errors for bad keys."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from eth_account import Account
+
+from compute_rwa.cli import main
+
+# anvil's first dev key (public knowledge; it holds only test ether on local chains)
+ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+
+
+def test_deploy_then_list_assets_as_json(chain, tmp_path, w3):
+    runner = CliRunner()
+    env = {"COMPUTE_RWA_PRIVATE_KEY": ANVIL_KEY_0}
+    result = runner.invoke(
+        main, ["deploy", "--rpc", chain.url, "--deployments", str(tmp_path), "--admin-delay", "0"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert ANVIL_KEY_0[2:] not in result.output
+    record = json.loads((tmp_path / "31337.json").read_text())
+    assert record["admin"] == Account.from_key(ANVIL_KEY_0).address
+
+    listed = runner.invoke(main, ["assets", "--rpc", chain.url, "--deployments", str(tmp_path), "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.output) == []
+
+
+def test_deploy_with_a_malformed_key_fails_without_echoing_it(chain, tmp_path):
+    secret = "not-a-key-but-still-secret"
+    result = CliRunner().invoke(
+        main, ["deploy", "--rpc", chain.url, "--deployments", str(tmp_path)], env={"COMPUTE_RWA_PRIVATE_KEY": secret}
+    )
+    assert result.exit_code != 0
+    assert secret not in result.output
+    assert "COMPUTE_RWA_PRIVATE_KEY" in str(result.exception)
+
+
+def test_assets_without_a_recorded_deployment_is_a_usage_error(chain, tmp_path):
+    result = CliRunner().invoke(main, ["assets", "--rpc", chain.url, "--deployments", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "no deployment recorded for chain 31337" in result.output
