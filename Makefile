@@ -35,7 +35,7 @@ node_modules/.installed: package.json package-lock.json
 build: setup
 	$(VENV)/bin/brownie compile | tail -n 2
 
-test: build
+test: build lint
 	$(PY) -m pytest
 
 demo: build

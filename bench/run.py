@@ -53,9 +53,17 @@ class Bench:
     def register(self, owner: str, gpus: int = 8) -> tuple[int, Any]:
         self.registrations += 1
         registration = AssetRegistration(
-            gpu_model="NVIDIA H100 80GB HBM3", gpu_count=gpus, rated_tflops=989 * gpus, rated_power_watts=700 * gpus,
-            region="us-east-1", operator=self.operator, inventory_hash=keccak(text=f"bench-{self.registrations}"),
-            payment_token=self.usd.address, owner=owner, operator_fee_bps=1000, reserve_bps=500,
+            gpu_model="NVIDIA H100 80GB HBM3",
+            gpu_count=gpus,
+            rated_tflops=989 * gpus,
+            rated_power_watts=700 * gpus,
+            region="us-east-1",
+            operator=self.operator,
+            inventory_hash=keccak(text=f"bench-{self.registrations}"),
+            payment_token=self.usd.address,
+            owner=owner,
+            operator_fee_bps=1000,
+            reserve_bps=500,
         )
         receipt = self.suite.sender.transact(
             self.suite.registry.functions.registerAsset(registration.to_abi()), self.operator, "bench"
@@ -122,8 +130,15 @@ def measure(w3: Web3, progress: Callable[[str], None]) -> dict[str, Any]:
         progress(f"  {count} holders: claim {by_holders[str(count)]} gas")
 
     for key in (
-        "oracle_report_single", "lease_open", "lease_settle", "lease_terminate", "market_supply",
-        "market_supply_collateral", "market_borrow", "market_repay", "market_liquidate",
+        "oracle_report_single",
+        "lease_open",
+        "lease_settle",
+        "lease_terminate",
+        "market_supply",
+        "market_supply_collateral",
+        "market_borrow",
+        "market_repay",
+        "market_liquidate",
     ):
         gas[key] = None
     return {

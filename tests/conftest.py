@@ -50,8 +50,17 @@ def w3(chain: LocalChain) -> Web3:
 def roles(w3: Web3) -> Roles:
     a = w3.eth.accounts
     return Roles(
-        admin=a[0], operator=a[1], compliance=a[2], pauser=a[3], treasury=a[4], lessee=a[5], lender=a[6],
-        borrower=a[7], holders=tuple(a[8:14]), outsider=a[14], second_operator=a[15],
+        admin=a[0],
+        operator=a[1],
+        compliance=a[2],
+        pauser=a[3],
+        treasury=a[4],
+        lessee=a[5],
+        lender=a[6],
+        borrower=a[7],
+        holders=tuple(a[8:14]),
+        outsider=a[14],
+        second_operator=a[15],
         oracle_signers=tuple(a[16:21]),
     )
 

@@ -5,7 +5,7 @@ waterfall) through web3.py, starts local chains for demos and tests, and loads r
 """
 
 from compute_rwa.client import SuiteClient
-from compute_rwa.deploy import DeployPlan, Deployment, deploy_suite
+from compute_rwa.deploy import Deployment, DeployPlan, deploy_suite
 from compute_rwa.errors import (
     ArtifactNotFoundError,
     ChainStartError,

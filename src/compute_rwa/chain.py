@@ -80,18 +80,38 @@ class LocalChain:
         chain_id = self.chain_id or LOCAL_CHAIN_IDS[self.kind]
         if self.kind == "anvil":
             cmd = [
-                _npm_bin("anvil"), "--port", str(self.port), "--chain-id", str(chain_id),
-                "--accounts", str(self.accounts), "--gas-limit", str(self.gas_limit),
-                "--balance", "1000000", "--silent",
+                _npm_bin("anvil"),
+                "--port",
+                str(self.port),
+                "--chain-id",
+                str(chain_id),
+                "--accounts",
+                str(self.accounts),
+                "--gas-limit",
+                str(self.gas_limit),
+                "--balance",
+                "1000000",
+                "--silent",
             ]
             if self.block_time:
                 cmd += ["--block-time", str(self.block_time)]
             return cmd
         cmd = [
-            _npm_bin("ganache"), "--server.port", str(self.port), "--chain.chainId", str(chain_id),
-            "--chain.hardfork", "shanghai", "--wallet.deterministic", "--wallet.totalAccounts",
-            str(self.accounts), "--wallet.defaultBalance", "1000000", "--miner.blockGasLimit",
-            str(self.gas_limit), "--logging.quiet",
+            _npm_bin("ganache"),
+            "--server.port",
+            str(self.port),
+            "--chain.chainId",
+            str(chain_id),
+            "--chain.hardfork",
+            "shanghai",
+            "--wallet.deterministic",
+            "--wallet.totalAccounts",
+            str(self.accounts),
+            "--wallet.defaultBalance",
+            "1000000",
+            "--miner.blockGasLimit",
+            str(self.gas_limit),
+            "--logging.quiet",
         ]
         if self.block_time:
             cmd += ["--miner.blockTime", str(self.block_time)]
@@ -104,8 +124,11 @@ class LocalChain:
             if not self.port:
                 self.port = free_port()
             self._process = subprocess.Popen(
-                self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                env={**os.environ, "NO_COLOR": "1"}, cwd=Path.cwd(),
+                self.command(),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env={**os.environ, "NO_COLOR": "1"},
+                cwd=Path.cwd(),
             )
             if self._wait_ready():
                 return self
@@ -123,7 +146,7 @@ class LocalChain:
             try:
                 w3.eth.chain_id  # noqa: B018 - a cheap call that proves the node answers
                 return True
-            except Exception:  # noqa: BLE001 - not up yet: any connection error means retry
+            except Exception:
                 time.sleep(0.1)
         return False
 

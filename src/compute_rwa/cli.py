@@ -7,12 +7,14 @@ import sys
 from pathlib import Path
 
 import click
+from eth_typing import ChecksumAddress
 from rich.console import Console
 from rich.table import Table
+from web3 import Web3
 
 from compute_rwa.chain import connect
 from compute_rwa.client import SuiteClient
-from compute_rwa.deploy import DeployPlan, Deployment, deploy_suite, registry_path
+from compute_rwa.deploy import Deployment, DeployPlan, deploy_suite, registry_path
 from compute_rwa.errors import ComputeRwaError
 from compute_rwa.keys import load_signer
 from compute_rwa.tx import TxSender
@@ -48,28 +50,50 @@ def demo() -> None:
     run(console)
 
 
+def _address(_ctx: click.Context, param: click.Parameter, value: str | None) -> ChecksumAddress | None:
+    if value is None:
+        return None
+    if not Web3.is_address(value):
+        raise click.BadParameter(f"not an Ethereum address: {value!r}", param=param)
+    return Web3.to_checksum_address(value)
+
+
 @main.command()
 @click.option("--rpc", required=True, help="JSON-RPC endpoint URL of the target chain.")
 @click.option("--keystore", type=click.Path(path_type=Path, exists=True), help="Encrypted JSON keystore.")
-@click.option("--payment-token", help="Stablecoin address (a mock is deployed when omitted: local chains).")
-@click.option("--treasury", help="Receiver of protocol fees (default: the deployer).")
+@click.option(
+    "--payment-token", callback=_address, help="Stablecoin address (a mock is deployed when omitted: local chains)."
+)
+@click.option("--treasury", callback=_address, help="Receiver of protocol fees (default: the deployer).")
 @click.option("--protocol-fee-bps", type=click.IntRange(0, 1000), default=500, show_default=True)
 @click.option("--admin-delay", type=int, default=2 * 24 * 3600, show_default=True, help="Admin hand-over delay, s.")
 @click.option("--confirmations", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--deployments", type=click.Path(path_type=Path), help="Folder of <chainId>.json registries.")
 def deploy(
-    rpc: str, keystore: Path | None, payment_token: str | None, treasury: str | None, protocol_fee_bps: int,
-    admin_delay: int, confirmations: int, deployments: Path | None,
+    rpc: str,
+    keystore: Path | None,
+    payment_token: ChecksumAddress | None,
+    treasury: ChecksumAddress | None,
+    protocol_fee_bps: int,
+    admin_delay: int,
+    confirmations: int,
+    deployments: Path | None,
 ) -> None:
     """Deploy the suite (or resume an interrupted deployment) and record its addresses."""
     w3 = connect(rpc)
     signer = load_signer(keystore)
     plan = DeployPlan(
-        treasury=treasury, payment_token=payment_token, protocol_fee_bps=protocol_fee_bps,
+        treasury=treasury,
+        payment_token=payment_token,
+        protocol_fee_bps=protocol_fee_bps,
         admin_transfer_delay=admin_delay,
     )
     result = deploy_suite(
-        w3, signer, plan, sender=TxSender(w3, confirmations=confirmations), directory=deployments,
+        w3,
+        signer,
+        plan,
+        sender=TxSender(w3, confirmations=confirmations),
+        directory=deployments,
         echo=console.print,
     )
     console.print(f"registry {result.registry} on chain {result.chain_id}")
@@ -84,18 +108,29 @@ def assets(rpc: str, deployments: Path | None, as_json: bool) -> None:
     client = _client(rpc, deployments)
     specs = client.assets()
     if as_json:
-        click.echo(json.dumps([
-            {**spec.__dict__, "status": spec.status.name, "inventory_hash": "0x" + spec.inventory_hash.hex()}
-            for spec in specs
-        ], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {**spec.__dict__, "status": spec.status.name, "inventory_hash": "0x" + spec.inventory_hash.hex()}
+                    for spec in specs
+                ],
+                indent=2,
+            )
+        )
         return
     table = Table(title=f"GPU assets on chain {client.deployment.chain_id}")
     for column in ("id", "model", "GPUs", "TFLOPS", "power W", "region", "status", "share token"):
         table.add_column(column)
     for s in specs:
         table.add_row(
-            str(s.asset_id), s.gpu_model, str(s.gpu_count), str(s.rated_tflops), str(s.rated_power_watts), s.region,
-            s.status.name.lower(), s.share_token,
+            str(s.asset_id),
+            s.gpu_model,
+            str(s.gpu_count),
+            str(s.rated_tflops),
+            str(s.rated_power_watts),
+            s.region,
+            s.status.name.lower(),
+            s.share_token,
         )
     console.print(table)
 

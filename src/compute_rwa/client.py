@@ -112,4 +112,3 @@ class SuiteClient:
 
     def transfer_shares(self, asset_id: int, sender: Signer, to: str, amount: int) -> TxReceipt:
         return self.sender.transact(self.share_token(asset_id).functions.transfer(to, amount), sender, "ShareToken")
-

@@ -9,7 +9,6 @@ from all assets in one transaction, and prints what happened and where every uni
 from __future__ import annotations
 
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +18,8 @@ from web3.logs import DISCARD
 
 from compute_rwa import DeployPlan, SuiteClient, deploy_suite
 from compute_rwa.chain import LocalChain
-from compute_rwa.fleet import GpuNode, demo_fleet
 from compute_rwa.deploy import registry_path
+from compute_rwa.fleet import GpuNode, demo_fleet
 from compute_rwa.tx import TxSender
 
 USD = 10**6  # the demo stablecoin has 6 decimals, like USDC
@@ -50,13 +49,17 @@ def run(console: Console, directory: Path | None = None) -> dict[str, int]:
     with LocalChain("anvil") as chain:
         console.print(f"[bold]compute-rwa demo[/bold] — local anvil on {chain.url}")
         w3 = chain.web3()
-        a = w3.eth.accounts
+        a = list(w3.eth.accounts)
         admin, operator, compliance, pauser, treasury, fleet_owner, lessee = a[0], a[1], a[2], a[3], a[4], a[5], a[9]
         investors = [a[6], a[7], a[8]]
         sender = TxSender(w3)
         plan = DeployPlan(
-            treasury=treasury, operators=(operator,), compliance_agents=(compliance,), pausers=(pauser,),
-            protocol_fee_bps=500, admin_transfer_delay=3600,
+            treasury=treasury,
+            operators=(operator,),
+            compliance_agents=(compliance,),
+            pausers=(pauser,),
+            protocol_fee_bps=500,
+            admin_transfer_delay=3600,
         )
         deployment = deploy_suite(
             w3, admin, plan, sender=sender, directory=directory, fresh=True, echo=lambda s: console.print(s)
@@ -68,8 +71,11 @@ def run(console: Console, directory: Path | None = None) -> dict[str, int]:
         register_gas = []
         for node in demo_fleet():
             registration = node.registration(
-                operator=operator, owner=fleet_owner, payment_token=deployment.payment_token,
-                operator_fee_bps=1000, reserve_bps=500,
+                operator=operator,
+                owner=fleet_owner,
+                payment_token=deployment.payment_token,
+                operator_fee_bps=1000,
+                reserve_bps=500,
             )
             receipt = sender.transact(suite.registry.functions.registerAsset(registration.to_abi()), operator, "R")
             (event,) = suite.registry.events.AssetRegistered().process_receipt(receipt, errors=DISCARD)
@@ -82,8 +88,13 @@ def run(console: Console, directory: Path | None = None) -> dict[str, int]:
             spec = suite.asset(item.asset_id)
             token = suite.share_token(item.asset_id)
             fleet_table.add_row(
-                str(item.asset_id), token.functions.symbol().call(), item.node.node_name, spec.gpu_model,
-                str(spec.gpu_count), f"{spec.rated_tflops:,}", f"{spec.rated_power_watts:,} W",
+                str(item.asset_id),
+                token.functions.symbol().call(),
+                item.node.node_name,
+                spec.gpu_model,
+                str(spec.gpu_count),
+                f"{spec.rated_tflops:,}",
+                f"{spec.rated_power_watts:,} W",
                 "0x" + spec.inventory_hash.hex()[:12] + "…",
             )
         console.print(fleet_table)
@@ -111,8 +122,13 @@ def run(console: Console, directory: Path | None = None) -> dict[str, int]:
             (event,) = token.events.RevenueDistributed().process_receipt(receipt, errors=DISCARD)
             args = event["args"]
             waterfall.add_row(
-                str(item.asset_id), item.node.model.name.replace("NVIDIA ", ""), usd(args["amount"]),
-                usd(args["operatorFee"]), usd(args["protocolFee"]), usd(args["toReserve"]), usd(args["toHolders"]),
+                str(item.asset_id),
+                item.node.model.name.replace("NVIDIA ", ""),
+                usd(args["amount"]),
+                usd(args["operatorFee"]),
+                usd(args["protocolFee"]),
+                usd(args["toReserve"]),
+                usd(args["toHolders"]),
             )
         console.print(waterfall)
 
@@ -136,9 +152,7 @@ def run(console: Console, directory: Path | None = None) -> dict[str, int]:
             sender.transact(token.functions.withdrawProtocolFees(), treasury, "S")
         paid_in = sum(item.revenue for item in assets)
         reserves = sum(suite.pools(i).reserve for i in ids)
-        left_in_tokens = sum(
-            suite.payment_token.functions.balanceOf(suite.share_token(i).address).call() for i in ids
-        )
+        left_in_tokens = sum(suite.payment_token.functions.balanceOf(suite.share_token(i).address).call() for i in ids)
         operator_got = suite.payment_token.functions.balanceOf(operator).call()
         treasury_got = suite.payment_token.functions.balanceOf(treasury).call()
         unclaimed = left_in_tokens - reserves
@@ -151,7 +165,8 @@ def run(console: Console, directory: Path | None = None) -> dict[str, int]:
             raise SystemExit("conservation check failed")
         console.print(
             f"Registration gas per asset: {min(register_gas):,}–{max(register_gas):,} "
-            f"(a clone of one share-token implementation). Deployment registry: {registry_path(w3.eth.chain_id, directory)}"
+            "(a clone of one share-token implementation).\n"
+            f"Deployment registry: {registry_path(w3.eth.chain_id, directory)}"
         )
         return {"paid_in": paid_in, "claimed": total_claimed, "reserves": reserves}
 

@@ -130,8 +130,13 @@ def deploy_suite(
         log.record("PaymentToken", payment, contract="PaymentToken")
     implementation = deployed("ShareTokenImplementation", "ShareToken")
     registry = deployed(
-        "AssetRegistry", "AssetRegistry", admin, plan.admin_transfer_delay, implementation.address,
-        plan.treasury or me, plan.protocol_fee_bps,
+        "AssetRegistry",
+        "AssetRegistry",
+        admin,
+        plan.admin_transfer_delay,
+        implementation.address,
+        plan.treasury or me,
+        plan.protocol_fee_bps,
     )
     if admin == me:
         _grant_roles(registry, deployer, sender, plan, log, echo)
@@ -147,7 +152,11 @@ def deploy_suite(
 
 
 def _grant_roles(
-    registry: Contract, deployer: Signer, sender: TxSender, plan: DeployPlan, log: _StepLog,
+    registry: Contract,
+    deployer: Signer,
+    sender: TxSender,
+    plan: DeployPlan,
+    log: _StepLog,
     echo: Callable[[str], None],
 ) -> None:
     me = address_of(deployer)

@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 from eth_typing import ChecksumAddress
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from compute_rwa.errors import InvalidInputError
 from compute_rwa.models import AssetRegistration
@@ -134,7 +134,9 @@ def load_fleet(
         node_name = (row["node_name"] or "").strip()
         if not node_name:
             raise InvalidInputError(f"{source}:{line}", "node_name", "empty")
-        nodes.append(GpuNode(node_name=f"alibaba-spot-{node_name}", model=spec, gpu_count=int(raw_count), region=region))
+        nodes.append(
+            GpuNode(node_name=f"alibaba-spot-{node_name}", model=spec, gpu_count=int(raw_count), region=region)
+        )
         if limit is not None and len(nodes) >= limit:
             break
     return nodes

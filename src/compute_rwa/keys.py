@@ -24,18 +24,22 @@ def load_signer(keystore: Path | None) -> LocalAccount:
         try:
             encrypted = json.loads(keystore.read_text())
         except (OSError, ValueError) as exc:
-            raise InvalidInputError(str(keystore), "keystore", f"not a readable JSON keystore ({exc.__class__.__name__})") from None
+            raise InvalidInputError(
+                str(keystore), "keystore", f"not a readable JSON keystore ({exc.__class__.__name__})"
+            ) from None
         password = os.environ.get(PASSWORD_ENV) or click.prompt("Keystore password", hide_input=True)
         try:
             key = Account.decrypt(encrypted, password)
         except ValueError:
             raise InvalidInputError(str(keystore), "password", "does not decrypt this keystore") from None
-        return Account.from_key(key)
+        account: LocalAccount = Account.from_key(key)
+        return account
     raw = os.environ.get(KEY_ENV)
     if not raw:
         raise InvalidInputError("environment", KEY_ENV, "not set; pass --keystore or set it")
     try:
-        return Account.from_key(raw.strip())
+        signer: LocalAccount = Account.from_key(raw.strip())
     except (ValueError, TypeError):
         # The message must not echo the key.
         raise InvalidInputError("environment", KEY_ENV, "is not a 32-byte hex private key") from None
+    return signer

@@ -94,7 +94,7 @@ class AssetSpec:
             share_token=token,  # type: ignore[arg-type]
             gpu_count=int(gpus),  # type: ignore[call-overload]
             rated_power_watts=int(power),  # type: ignore[call-overload]
-            status=AssetStatus(status),
+            status=AssetStatus(int(status)),  # type: ignore[call-overload]
             operator=operator,  # type: ignore[arg-type]
             rated_tflops=int(tflops),  # type: ignore[call-overload]
             registered_at=int(registered),  # type: ignore[call-overload]

@@ -108,7 +108,7 @@ def guard(label: str, function: str, action: Callable[[], T]) -> T:
 
 
 def _revert_bytes(exc: ContractLogicError) -> bytes:
-    data = exc.data
+    data: Any = exc.data
     if isinstance(data, dict):
         data = data.get("data")
     if isinstance(data, str):

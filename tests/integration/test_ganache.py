@@ -33,9 +33,17 @@ def test_revenue_flow_runs_on_ganache(ganache, tmp_path):
     assert (tmp_path / "1337.json").exists()
     suite = SuiteClient(w3, deployment)
     registration = AssetRegistration(
-        gpu_model="NVIDIA A100-SXM4-80GB", gpu_count=8, rated_tflops=2496, rated_power_watts=3200,
-        region="cn-hangzhou", operator=operator, inventory_hash=keccak(text="ganache-node"),
-        payment_token=deployment.payment_token, owner=holder, operator_fee_bps=1000, reserve_bps=500,
+        gpu_model="NVIDIA A100-SXM4-80GB",
+        gpu_count=8,
+        rated_tflops=2496,
+        rated_power_watts=3200,
+        region="cn-hangzhou",
+        operator=operator,
+        inventory_hash=keccak(text="ganache-node"),
+        payment_token=deployment.payment_token,
+        owner=holder,
+        operator_fee_bps=1000,
+        reserve_bps=500,
     )
     asset_id, _ = suite.register_asset(registration, operator)
     suite.transfer_shares(asset_id, holder, buyer, 2 * 10**18)

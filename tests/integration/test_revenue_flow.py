@@ -14,8 +14,11 @@ def test_fleet_revenue_flow_end_to_end(suite, roles, tokens):
     asset_ids = []
     for node in fleet:
         registration = node.registration(
-            operator=roles.operator, owner=owner, payment_token=tokens.usdc6.address,
-            operator_fee_bps=1000, reserve_bps=500,
+            operator=roles.operator,
+            owner=owner,
+            payment_token=tokens.usdc6.address,
+            operator_fee_bps=1000,
+            reserve_bps=500,
         )
         asset_id, _ = suite.register_asset(registration, roles.operator)
         asset_ids.append(asset_id)

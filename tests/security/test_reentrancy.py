@@ -12,9 +12,7 @@ from tests.helpers import reverts
 def hooked(suite, make_registration, roles):
     hook_token = suite.sender.deploy("MockHookToken", roles.admin)
     suite.sender.transact(suite.registry.functions.setPaymentTokenAllowed(hook_token.address, True), roles.admin, "R")
-    asset_id, share_address = suite.register_asset(
-        make_registration(payment_token=hook_token.address), roles.operator
-    )
+    asset_id, share_address = suite.register_asset(make_registration(payment_token=hook_token.address), roles.operator)
     attacker = suite.sender.deploy("ReentrantHolder", roles.admin, share_address, hook_token.address)
     suite.transfer_shares(asset_id, roles.holders[0], attacker.address, 4 * 10**18)
     suite.sender.transact(hook_token.functions.mint(roles.lessee, 10**12), roles.admin, "T")

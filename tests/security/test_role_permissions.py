@@ -25,10 +25,16 @@ def _privileged_calls(suite, asset, roles, make_registration):
     someone = roles.outsider
     return {
         # name: (function, accounts allowed to call it)
-        "registerAsset": (registry.functions.registerAsset(make_registration().to_abi()), {"operator", "second_operator"}),
+        "registerAsset": (
+            registry.functions.registerAsset(make_registration().to_abi()),
+            {"operator", "second_operator"},
+        ),
         "setAssetStatus": (registry.functions.setAssetStatus(asset, 1), {"admin", "operator"}),
         "updateInventory": (registry.functions.updateInventory(asset, b"\x07" * 32), {"admin", "operator"}),
-        "setPaymentTokenAllowed": (registry.functions.setPaymentTokenAllowed(suite.deployment.payment_token, True), {"admin"}),
+        "setPaymentTokenAllowed": (
+            registry.functions.setPaymentTokenAllowed(suite.deployment.payment_token, True),
+            {"admin"},
+        ),
         "setTreasury": (registry.functions.setTreasury(someone), {"admin"}),
         "setDefaultProtocolFeeBps": (registry.functions.setDefaultProtocolFeeBps(100), {"admin"}),
         "pause": (registry.functions.pause(), {"pauser"}),
@@ -52,9 +58,14 @@ def _privileged_calls(suite, asset, roles, make_registration):
 @pytest.mark.parametrize("account_name", ACCOUNTS)
 def test_privileged_functions_refuse_every_other_role(suite, asset, roles, make_registration, account_name):
     account = {
-        "admin": roles.admin, "operator": roles.operator, "second_operator": roles.second_operator,
-        "compliance": roles.compliance, "pauser": roles.pauser, "treasury": roles.treasury,
-        "holder": roles.holders[0], "outsider": roles.outsider,
+        "admin": roles.admin,
+        "operator": roles.operator,
+        "second_operator": roles.second_operator,
+        "compliance": roles.compliance,
+        "pauser": roles.pauser,
+        "treasury": roles.treasury,
+        "holder": roles.holders[0],
+        "outsider": roles.outsider,
     }[account_name]
     refused = []
     for name, (fn, allowed) in _privileged_calls(suite, asset, roles, make_registration).items():

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from compute_rwa import AssetRegistration, AssetStatus
 from tests.conftest import fund, inventory_hash
@@ -52,10 +59,17 @@ def make_machine(suite, roles, token, w3, campaign):
 
         def _register(self, gpus: int, owner: int) -> None:
             registration = AssetRegistration(
-                gpu_model="NVIDIA H100 80GB HBM3", gpu_count=gpus, rated_tflops=989 * gpus,
-                rated_power_watts=700 * gpus, region="us-east-1", operator=roles.operator,
-                inventory_hash=inventory_hash(f"stateful-{len(self.assets)}"), payment_token=token.address,
-                owner=people[owner], operator_fee_bps=1000, reserve_bps=500,
+                gpu_model="NVIDIA H100 80GB HBM3",
+                gpu_count=gpus,
+                rated_tflops=989 * gpus,
+                rated_power_watts=700 * gpus,
+                region="us-east-1",
+                operator=roles.operator,
+                inventory_hash=inventory_hash(f"stateful-{len(self.assets)}"),
+                payment_token=token.address,
+                owner=people[owner],
+                operator_fee_bps=1000,
+                reserve_bps=500,
             )
             asset_id, _ = suite.register_asset(registration, roles.operator)
             self.assets.append(AssetModel(asset_id, holders={people[owner]}))
@@ -174,8 +188,14 @@ def make_machine(suite, roles, token, w3, campaign):
                 # The carried remainder: below one unit per holder who ever held, plus one.
                 assert slack <= len(people) + 1, f"asset {model.asset_id}: {slack} units unaccounted"
                 accounted = (
-                    model.claimed + claimable + operator_fees + protocol_fees + model.fees_paid_out
-                    + reserve + model.reserve_paid_out + slack
+                    model.claimed
+                    + claimable
+                    + operator_fees
+                    + protocol_fees
+                    + model.fees_paid_out
+                    + reserve
+                    + model.reserve_paid_out
+                    + slack
                 )
                 assert accounted == model.paid_in
 
@@ -189,7 +209,9 @@ def test_revenue_is_conserved_over_random_sequences(suite, roles, tokens, w3, to
     run_state_machine_as_test(
         machine,
         settings=settings(
-            max_examples=int(os.environ.get("REVENUE_CAMPAIGN_RUNS", "30")), stateful_step_count=25, deadline=None,
+            max_examples=int(os.environ.get("REVENUE_CAMPAIGN_RUNS", "30")),
+            stateful_step_count=25,
+            deadline=None,
             suppress_health_check=list(HealthCheck),
         ),
     )

@@ -18,7 +18,11 @@ def test_register_asset_stores_the_full_spec_and_mints_one_share_per_gpu(suite, 
     assert asset_id == 1
     assert spec.share_token == token_address
     assert (spec.gpu_model, spec.gpu_count, spec.rated_tflops, spec.rated_power_watts, spec.region) == (
-        "NVIDIA H100 80GB HBM3", 16, 15824, 5600, "eu-central-1"
+        "NVIDIA H100 80GB HBM3",
+        16,
+        15824,
+        5600,
+        "eu-central-1",
     )
     assert spec.operator == roles.operator
     assert spec.inventory_hash == inventory_hash("node-1")
@@ -108,7 +112,9 @@ def test_register_asset_reverts_for_payment_token_not_allowed(suite, make_regist
         suite.register_asset(make_registration(payment_token=tokens.dai18.address), roles.operator)
 
 
-@pytest.mark.parametrize(("field", "kind", "bps", "cap"), [("operator_fee_bps", 0, 2501, 2500), ("reserve_bps", 2, 1001, 1000)])
+@pytest.mark.parametrize(
+    ("field", "kind", "bps", "cap"), [("operator_fee_bps", 0, 2501, 2500), ("reserve_bps", 2, 1001, 1000)]
+)
 def test_register_asset_reverts_for_fee_above_cap(suite, make_registration, roles, field, kind, bps, cap):
     with reverts("ShareFeeAboveCap", kind=kind, bps=bps, capBps=cap):
         suite.register_asset(make_registration(**{field: bps}), roles.operator)

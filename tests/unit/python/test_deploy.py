@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from compute_rwa import DeployPlan, DeploymentError, deploy_suite
+from compute_rwa import DeploymentError, DeployPlan, deploy_suite
 from compute_rwa.deploy import Deployment
 from compute_rwa.tx import TxSender
 

@@ -28,7 +28,9 @@ def test_demo_fleet_mixes_models_with_real_gpu_counts():
     fleet = demo_fleet()
     assert [n.model.name for n in fleet].count(GPU_MODELS["H800"].name) == 2
     assert all(n.gpu_count == 8 for n in fleet)
-    registration = fleet[0].registration(operator="0x" + "11" * 20, owner="0x" + "22" * 20, payment_token="0x" + "33" * 20)
+    registration = fleet[0].registration(
+        operator="0x" + "11" * 20, owner="0x" + "22" * 20, payment_token="0x" + "33" * 20
+    )
     assert registration.rated_tflops == 8 * 312
     assert registration.rated_power_watts == 8 * 400
 

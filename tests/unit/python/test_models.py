@@ -21,9 +21,17 @@ def test_bytes32_rejects_empty_and_too_long_text_naming_the_field(text):
 
 def test_registration_abi_order_matches_the_solidity_struct():
     registration = AssetRegistration(
-        gpu_model="A", gpu_count=2, rated_tflops=3, rated_power_watts=4, region="R",
-        operator="0x" + "11" * 20, inventory_hash=b"\x01" * 32, payment_token="0x" + "22" * 20,
-        owner="0x" + "33" * 20, operator_fee_bps=5, reserve_bps=6,
+        gpu_model="A",
+        gpu_count=2,
+        rated_tflops=3,
+        rated_power_watts=4,
+        region="R",
+        operator="0x" + "11" * 20,
+        inventory_hash=b"\x01" * 32,
+        payment_token="0x" + "22" * 20,
+        owner="0x" + "33" * 20,
+        operator_fee_bps=5,
+        reserve_bps=6,
     )
     abi = registration.to_abi()
     assert abi[1:4] == (2, 3, 4)

@@ -39,9 +39,7 @@ def test_claim_accumulates_over_many_distributions(suite, asset, roles, tokens):
 
 def test_claim_for_is_reserved_to_the_registry(suite, asset, roles):
     with reverts("ShareOnlyRegistry", caller=roles.holders[0]):
-        suite.sender.transact(
-            suite.share_token(asset).functions.claimFor(roles.holders[0]), roles.holders[0], "S"
-        )
+        suite.sender.transact(suite.share_token(asset).functions.claimFor(roles.holders[0]), roles.holders[0], "S")
 
 
 def test_claim_works_while_everything_is_paused(suite, asset, roles, tokens):

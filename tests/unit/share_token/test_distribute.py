@@ -20,7 +20,11 @@ def test_distribute_splits_through_the_waterfall(suite, make_registration, roles
     (event,) = token.events.RevenueDistributed().process_receipt(receipt)
     args = event["args"]
     assert (args["amount"], args["operatorFee"], args["protocolFee"], args["toReserve"], args["toHolders"]) == (
-        1_000 * unit, 100 * unit, 50 * unit, 50 * unit, 800 * unit,
+        1_000 * unit,
+        100 * unit,
+        50 * unit,
+        50 * unit,
+        800 * unit,
     )
     pools = suite.pools(asset_id)
     assert (pools.operator_fees, pools.protocol_fees, pools.reserve) == (100 * unit, 50 * unit, 50 * unit)

@@ -16,7 +16,9 @@ def test_withdraw_operator_fees_pays_the_asset_operator(suite, asset, roles, tok
     receipt = suite.sender.transact(token.functions.withdrawOperatorFees(), roles.outsider, "S")
     (event,) = token.events.FeesWithdrawn().process_receipt(receipt)
     assert (event["args"]["kind"], event["args"]["recipient"], event["args"]["amount"]) == (
-        FeeKind.OPERATOR, roles.operator, 100_000_000,
+        FeeKind.OPERATOR,
+        roles.operator,
+        100_000_000,
     )
     assert tokens.usdc6.functions.balanceOf(roles.operator).call() == 100_000_000
     assert suite.pools(asset).operator_fees == 0
@@ -43,7 +45,8 @@ def test_set_fee_rates_by_operator_applies_to_later_payments(suite, asset, roles
     receipt = suite.sender.transact(token.functions.setFeeRates(2500, 1000), roles.operator, "S")
     events = token.events.FeeRateUpdated().process_receipt(receipt)
     assert [(e["args"]["kind"], e["args"]["previousBps"], e["args"]["newBps"]) for e in events] == [
-        (FeeKind.OPERATOR, 1000, 2500), (FeeKind.RESERVE, 500, 1000),
+        (FeeKind.OPERATOR, 1000, 2500),
+        (FeeKind.RESERVE, 500, 1000),
     ]
     _pay(suite, asset, roles, tokens)
     assert suite.claimable(asset, roles.holders[0]) == 600_000_000  # 100% - 25% - 5% - 10%

@@ -57,8 +57,12 @@ def test_share_token_supports_erc7943_and_erc165(suite, asset):
     token = suite.share_token(asset)
     computed = 0  # type(IERC7943Fungible).interfaceId: XOR of its function selectors
     for signature in (
-        "forcedTransfer(address,address,uint256)", "setFrozenTokens(address,uint256)", "canSend(address)",
-        "canReceive(address)", "getFrozenTokens(address)", "canTransfer(address,address,uint256)",
+        "forcedTransfer(address,address,uint256)",
+        "setFrozenTokens(address,uint256)",
+        "canSend(address)",
+        "canReceive(address)",
+        "getFrozenTokens(address)",
+        "canTransfer(address,address,uint256)",
     ):
         computed ^= int.from_bytes(sel(signature), "big")
     erc7943 = computed.to_bytes(4, "big")
