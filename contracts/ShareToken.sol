@@ -48,9 +48,9 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
 
     /* STORAGE */
 
-    /// @dev Read on every transfer: cumulative revenue per share unit (x 1e36) and flags.
+    /// @dev Read on every transfer and claim: cumulative revenue per share unit (x 1e18), flags.
     struct HotState {
-        uint248 revenuePerShareE36;
+        uint248 revenuePerShareE18;
         uint8 flags;
     }
 
@@ -58,7 +58,7 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
         uint16 operatorFeeBps;
         uint16 protocolFeeBps;
         uint16 reserveBps;
-        uint208 dustE36; // magnified remainder carried to the next distribution; < supply
+        uint208 dustE18; // magnified remainder carried to the next distribution; < supply
     }
 
     struct FeePools {
@@ -75,9 +75,14 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
     FeeState private _fees;
     FeePools private _feePools;
     uint256 private _reserve;
-    /// @dev Magnified (x 1e36) corrections keeping each holder's earned revenue where it is
-    ///      across mints, burns, transfers and claims.
-    mapping(address holder => int256) private _corrections;
+    /// @dev One slot per holder, read and written by transfers and claims: a copy of the
+    ///      holder's share balance (so a claim need not read ERC-20 storage too) and the
+    ///      magnified (x 1e18) correction that keeps earned revenue with the holder across
+    ///      mints, burns, transfers and claims. An all-zero slot means "not tracked yet": the
+    ///      balance is then read from ERC-20 storage (the owner minted at registration, before
+    ///      any revenue, starts that way; registering stays cheap).
+    ///      Packed by RevenueMath.packHolder: shares in the low 80 bits, correction above.
+    mapping(address holder => uint256 word) private _holders;
     mapping(address holder => HolderCompliance) private _compliance;
 
     /* SET-UP */
@@ -135,7 +140,7 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
         _feePools = FeePools(
             (pools_.operatorFees + operatorFee).toUint128(), (pools_.protocolFees + protocolFee).toUint128()
         );
-        uint256 unreceivable = _accrueToHolders(toHolders, fees.dustE36);
+        uint256 unreceivable = _accrueToHolders(toHolders, fees.dustE18);
         _reserve += toReserve + unreceivable;
         emit RevenueDistributed(
             msg.sender, amount, operatorFee, protocolFee, toReserve + unreceivable, toHolders - unreceivable
@@ -155,7 +160,8 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
 
     /// @inheritdoc IShareToken
     function claimableOf(address holder) public view returns (uint256) {
-        return RevenueMath.owed(_hot.revenuePerShareE36, balanceOf(holder), _corrections[holder]);
+        (uint256 shares, int256 correction) = _holderState(holder);
+        return RevenueMath.owed(_hot.revenuePerShareE18, shares, correction);
     }
 
     /// @inheritdoc IShareToken
@@ -183,7 +189,7 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
         _checkOperatorOrAdmin();
         if (totalSupply() == 0) revert ShareNoShares(assetId());
         _takeFromReserve(amount);
-        _accrueToHolders(amount, _fees.dustE36);
+        _accrueToHolders(amount, _fees.dustE18);
         emit ReserveReleased(msg.sender, amount);
     }
 
@@ -268,7 +274,7 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
         }
         // The parent's _update moves the balance without this contract's compliance checks.
         ERC20Upgradeable._update(from, to, amount);
-        _shiftCorrections(hot.revenuePerShareE36, from, to, amount);
+        _retrack(hot.revenuePerShareE18, from, to, amount);
         emit ForcedTransfer(from, to, amount);
         return true;
     }
@@ -329,12 +335,12 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
 
     /// @inheritdoc IShareToken
     function pools() external view returns (uint256, uint256, uint256, uint256) {
-        return (_feePools.operatorFees, _feePools.protocolFees, _reserve, _fees.dustE36);
+        return (_feePools.operatorFees, _feePools.protocolFees, _reserve, _fees.dustE18);
     }
 
     /// @inheritdoc IShareToken
-    function revenuePerShareE36() external view returns (uint256) {
-        return _hot.revenuePerShareE36;
+    function revenuePerShareE18() external view returns (uint256) {
+        return _hot.revenuePerShareE18;
     }
 
     /// @inheritdoc IShareToken
@@ -365,14 +371,47 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
         HotState memory hot = _hot;
         if (hot.flags != 0) _checkTransferRules(hot.flags, from, to, value);
         super._update(from, to, value);
-        _shiftCorrections(hot.revenuePerShareE36, from, to, value);
+        _retrack(hot.revenuePerShareE18, from, to, value);
     }
 
-    function _shiftCorrections(uint256 revenuePerShareE36_, address from, address to, uint256 value) private {
-        if (revenuePerShareE36_ == 0) return;
-        int256 delta = (revenuePerShareE36_ * value).toInt256();
-        if (from != address(0)) _corrections[from] += delta;
-        if (to != address(0)) _corrections[to] -= delta;
+    /// @dev After a balance change: the moved shares carry the revenue per share already paid,
+    ///      which the sender keeps and the receiver must not get (corrections), and the copies
+    ///      of both balances follow ERC-20 storage.
+    function _retrack(uint256 revenuePerShareE18_, address from, address to, uint256 value) private {
+        // A transfer to oneself changes neither the balance nor the revenue owed.
+        if (from == to) return;
+        int256 carried = (revenuePerShareE18_ * value).toInt256();
+        if (from != address(0)) {
+            uint256 word = _holders[from];
+            if (word != 0) {
+                (uint256 shares, int256 correction) = RevenueMath.unpackHolder(word);
+                // Cannot underflow: the copy equals the balance ERC-20 just checked against value.
+                unchecked {
+                    shares -= value;
+                }
+                _holders[from] = RevenueMath.packHolder(shares, correction + carried);
+            } else if (carried != 0) {
+                _holders[from] = RevenueMath.packHolder(balanceOf(from), carried);
+            }
+        }
+        if (to != address(0)) {
+            uint256 word = _holders[to];
+            if (word != 0) {
+                (uint256 shares, int256 correction) = RevenueMath.unpackHolder(word);
+                _holders[to] = RevenueMath.packHolder(shares + value, correction - carried);
+            } else if (carried != 0) {
+                _holders[to] = RevenueMath.packHolder(balanceOf(to), -carried);
+            }
+            // Untracked and nothing to correct: ERC-20 storage stays the source of the balance.
+        }
+    }
+
+    /// @dev The holder's balance and correction: the tracked copy, or ERC-20 storage while
+    ///      untracked (then the correction is zero).
+    function _holderState(address holder) private view returns (uint256 shares, int256 correctionE18) {
+        uint256 word = _holders[holder];
+        if (word == 0) return (balanceOf(holder), 0);
+        return RevenueMath.unpackHolder(word);
     }
 
     function _checkTransferRules(uint8 flags, address from, address to, uint256 value) private view {
@@ -392,24 +431,24 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
 
     /// @dev Adds `amount` to the holders' accumulator, carrying the magnified remainder. Returns
     ///      the part nobody can receive because no shares exist; the caller reserves it.
-    function _accrueToHolders(uint256 amount, uint256 carriedE36) private returns (uint256 unreceivable) {
+    function _accrueToHolders(uint256 amount, uint256 carriedE18) private returns (uint256 unreceivable) {
         uint256 supply = totalSupply();
         if (supply == 0) return amount;
-        (uint256 increaseE36, uint256 remainderE36) = RevenueMath.accumulate(amount, carriedE36, supply);
-        _hot.revenuePerShareE36 = (_hot.revenuePerShareE36 + increaseE36).toUint248();
+        (uint256 increaseE18, uint256 remainderE18) = RevenueMath.accumulate(amount, carriedE18, supply);
+        _hot.revenuePerShareE18 = (_hot.revenuePerShareE18 + increaseE18).toUint248();
         // Cannot truncate: the remainder is below the supply, far below 2**208.
-        _fees.dustE36 = uint208(remainderE36);
+        _fees.dustE18 = uint208(remainderE18);
         return 0;
     }
 
     function _claim(address holder) private returns (uint256 amount) {
-        int256 correction = _corrections[holder];
-        amount = RevenueMath.owed(_hot.revenuePerShareE36, balanceOf(holder), correction);
+        (uint256 shares, int256 correction) = _holderState(holder);
+        amount = RevenueMath.owed(_hot.revenuePerShareE18, shares, correction);
         if (amount == 0) return 0;
         // Effects before the transfer: a re-entrant claim finds nothing left to pay. Cannot
-        // overflow: amount * 1e36 is below the magnified value it was derived from.
+        // overflow: amount * 1e18 is at most the magnified value it was derived from.
         unchecked {
-            _corrections[holder] = correction - int256(amount * RevenueMath.PRECISION);
+            _holders[holder] = RevenueMath.packHolder(shares, correction - int256(amount * RevenueMath.PRECISION));
         }
         emit RevenueClaimed(holder, amount);
         IERC20(paymentToken()).safeTransfer(holder, amount);

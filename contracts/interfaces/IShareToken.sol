@@ -158,14 +158,14 @@ interface IShareToken is IERC20Metadata, IERC7943Fungible {
 
     /// @notice Balances held for the waterfall: operator fees, protocol fees and reserve in the
     ///         payment token, and the remainder carried to the next distribution, magnified by
-    ///         1e36 (always below one payment-token unit per share unit).
+    ///         1e18 (always below one payment-token unit per share unit).
     function pools()
         external
         view
-        returns (uint256 operatorFees, uint256 protocolFees, uint256 reserve, uint256 dustE36);
+        returns (uint256 operatorFees, uint256 protocolFees, uint256 reserve, uint256 dustE18);
 
-    /// @notice Cumulative revenue per share unit, scaled by 1e36.
-    function revenuePerShareE36() external view returns (uint256);
+    /// @notice Cumulative revenue per share unit, scaled by 1e18.
+    function revenuePerShareE18() external view returns (uint256);
 
     /// @notice Whether the holder allow list is on.
     function allowListEnabled() external view returns (bool);

@@ -8,10 +8,12 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 library RevenueMath {
     /// @notice Basis-point denominator.
     uint256 internal constant BPS = 10_000;
-    /// @notice Scale of the per-share accumulator: revenue per share unit times 1e36.
-    /// @dev Decimal, so that a payment over whole shares (1e18 units each) of 2^a * 5^b GPUs
-    ///      (1, 2, 4, 8, 10, 16, ...) divides exactly and leaves no remainder at all.
-    uint256 internal constant PRECISION = 1e36;
+    /// @notice Scale of the per-share accumulator: revenue per share unit times 1e18.
+    /// @dev With shares of 1e18 units, a payment of d units over g GPUs adds d / g per share
+    ///      exactly when g divides d; any remainder is carried exactly (see `accumulate`). The
+    ///      scale keeps a holder's magnified correction within 176 bits for up to 4.8e34
+    ///      payment-token units of lifetime revenue per asset.
+    uint256 internal constant PRECISION = 1e18;
 
     /// @notice Splits a payment into operator fee, protocol fee, reserve and the holders' part.
     /// @dev Each fee rounds down: the rounding remainder goes to holders, never to a fee.
@@ -29,28 +31,43 @@ library RevenueMath {
 
     /// @notice Adds `amount` (plus the magnified remainder carried from earlier payments) to the
     ///         accumulator over `supply` share units.
-    /// @dev Exact in magnified units: amount * 1e36 + carried == increase * supply + remainder.
+    /// @dev Exact in magnified units: amount * 1e18 + carried == increase * supply + remainder.
     ///      The increase rounds down; the remainder (less than `supply`, i.e. less than one wei
     ///      per share unit) is carried to the next payment, so no fraction is ever lost.
-    function accumulate(uint256 amount, uint256 carriedE36, uint256 supply)
+    function accumulate(uint256 amount, uint256 carriedE18, uint256 supply)
         internal
         pure
-        returns (uint256 increaseE36, uint256 remainderE36)
+        returns (uint256 increaseE18, uint256 remainderE18)
     {
-        uint256 totalE36 = amount * PRECISION + carriedE36;
-        increaseE36 = totalE36 / supply;
-        remainderE36 = totalE36 % supply;
+        uint256 totalE18 = amount * PRECISION + carriedE18;
+        increaseE18 = totalE18 / supply;
+        remainderE18 = totalE18 % supply;
     }
 
     /// @notice Revenue owed to a holder from its balance, the accumulator and its correction.
     /// @dev Rounds down: favours the contract, so the sum over holders never exceeds the funds.
-    function owed(uint256 revenuePerShareE36, uint256 balance, int256 correctionE36)
+    function owed(uint256 revenuePerShareE18, uint256 balance, int256 correctionE18)
         internal
         pure
         returns (uint256)
     {
-        int256 magnified = SafeCast.toInt256(revenuePerShareE36 * balance) + correctionE36;
+        int256 magnified = SafeCast.toInt256(revenuePerShareE18 * balance) + correctionE18;
         // Never negative: corrections only offset revenue the holder had already earned.
         return magnified <= 0 ? 0 : uint256(magnified) / PRECISION;
+    }
+
+    /// @notice Packs a holder's share-balance copy (low 80 bits) and magnified correction (high
+    ///         176 bits, signed) into one storage word; zero means "not tracked yet".
+    /// @dev `shares` is at most the supply (MAX_GPU_COUNT * 1e18 < 2**80); the correction is
+    ///      range-checked (SafeCast), which bounds an asset's lifetime revenue to 4.8e34 units.
+    function packHolder(uint256 shares, int256 correctionE18) internal pure returns (uint256) {
+        return uint256(int256(SafeCast.toInt176(correctionE18))) << 80 | shares;
+    }
+
+    /// @notice Inverse of `packHolder`.
+    function unpackHolder(uint256 word) internal pure returns (uint256 shares, int256 correctionE18) {
+        shares = uint80(word);
+        // Arithmetic shift: sign-extends the 176-bit correction.
+        correctionE18 = int256(word) >> 80;
     }
 }

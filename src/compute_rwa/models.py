@@ -111,4 +111,4 @@ class RevenuePools:
     operator_fees: int
     protocol_fees: int
     reserve: int
-    dust_e36: int
+    dust_e18: int

@@ -29,7 +29,7 @@ def test_distribute_splits_through_the_waterfall(suite, make_registration, roles
     pools = suite.pools(asset_id)
     assert (pools.operator_fees, pools.protocol_fees, pools.reserve) == (100 * unit, 50 * unit, 50 * unit)
     # 8 whole shares: the decimal precision divides exactly, nothing is carried.
-    assert pools.dust_e36 == 0
+    assert pools.dust_e18 == 0
     assert suite.claimable(asset_id, roles.holders[0]) == 800 * unit
     assert payment_token.functions.balanceOf(token.address).call() == 1_000 * unit
 
@@ -50,10 +50,10 @@ def test_distribute_carries_the_remainder_instead_of_losing_it(suite, make_regis
     suite.distribute(asset_id, 100, roles.lessee)  # 100 units over 3 GPUs does not divide
     first = suite.claimable(asset_id, roles.holders[0])
     assert first == 99
-    assert suite.pools(asset_id).dust_e36 > 0
+    assert suite.pools(asset_id).dust_e18 > 0
     suite.distribute(asset_id, 200, roles.lessee)  # 300 in total: divides, the carry is paid out
     assert suite.claimable(asset_id, roles.holders[0]) == 300
-    assert suite.pools(asset_id).dust_e36 == 0
+    assert suite.pools(asset_id).dust_e18 == 0
 
 
 def test_distribute_sends_revenue_to_the_reserve_when_no_shares_exist(suite, asset, roles, tokens):
