@@ -21,8 +21,15 @@ import {Roles} from "./libraries/Roles.sol";
 /// @notice Deployed once as an implementation; every asset gets a clone of it (EIP-1167 with
 ///         immutable arguments: registry, payment token, asset id) created by the registry.
 /// @dev Storage is packed for the hot paths: a transfer reads one slot for the accumulator and
-///      the compliance flags, and writes one correction slot per party; compliance slots are
-///      read only when the asset turned compliance on.
+///      the compliance flags, and writes one revenue word per party; compliance slots are read
+///      only when the asset turned compliance on.
+/// @dev Warning: a holder's correction is kept in 176 bits, which bounds an asset's lifetime
+///      revenue to about 4.8e34 payment-token units (4.8e16 whole units of an 18-decimal token);
+///      beyond it, transfers and claims revert with a SafeCast error rather than miscount.
+/// @dev Transfers refused by compliance revert with the specific ERC-7943 errors
+///      (ERC7943CannotSend, ERC7943CannotReceive, ERC7943InsufficientUnfrozenBalance) or
+///      ShareTransfersArePaused; the generic ERC7943CannotTransfer is declared by the
+///      standard's interface and not used.
 contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
