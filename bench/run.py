@@ -18,6 +18,7 @@ from typing import Any
 
 from eth_utils import keccak
 from web3 import Web3
+from web3.logs import DISCARD
 
 from compute_rwa import AssetRegistration, DeployPlan, SuiteClient, deploy_suite
 from compute_rwa.chain import LocalChain
@@ -68,7 +69,7 @@ class Bench:
         receipt = self.suite.sender.transact(
             self.suite.registry.functions.registerAsset(registration.to_abi()), self.operator, "bench"
         )
-        (event,) = self.suite.registry.events.AssetRegistered().process_receipt(receipt)
+        (event,) = self.suite.registry.events.AssetRegistered().process_receipt(receipt, errors=DISCARD)
         return int(event["args"]["assetId"]), receipt
 
     def pay(self, asset_id: int, amount: int = 1_000 * USD) -> int:
@@ -222,7 +223,34 @@ def write_markdown(results: dict[str, Any], checks: list[tuple[str, str, bool]],
     return "\n".join(lines)
 
 
+#: A gas figure may rise this much above the committed one before `--check` fails.
+GAS_TOLERANCE = 0.01
+
+
+def compare_with_committed(results: dict[str, Any], committed: dict[str, Any]) -> list[str]:
+    """Figures that rose past the tolerance (or vanished) against the committed results."""
+    problems = []
+    for section in ("gas", "peers", "cold"):
+        for key, old in committed.get(section, {}).items():
+            new = results.get(section, {}).get(key)
+            if old is None:
+                continue
+            if new is None:
+                problems.append(f"{section}.{key}: was {old:,}, now not measured")
+            elif new > old * (1 + GAS_TOLERANCE):
+                problems.append(f"{section}.{key}: {old:,} -> {new:,} (+{new / old - 1:.1%})")
+    for key, old in committed.get("scaling", {}).get("revenue_claim_by_holders", {}).items():
+        new = results["scaling"]["revenue_claim_by_holders"].get(key)
+        if old is not None and (new is None or new > old * (1 + GAS_TOLERANCE)):
+            problems.append(f"scaling.revenue_claim_by_holders.{key}: {old:,} -> {new}")
+    return problems
+
+
 def main() -> int:
+    """`bench/run.py` measures and writes; `bench/run.py --check` measures and fails if gas rose
+    more than 1% above the committed bench/results.json or a target is missed (CI's gas guard)."""
+    check_only = "--check" in sys.argv[1:]
+
     def progress(message: str) -> None:
         print(message, flush=True)
 
@@ -233,6 +261,14 @@ def main() -> int:
     checks = check_targets(results)
     meta = {"chain": version, "solc": "0.8.28", "python": platform.python_version()}
     results["meta"] = meta
+    if check_only:
+        committed = json.loads((BENCH_DIR / "results.json").read_text())
+        problems = compare_with_committed(results, committed)
+        problems += [f"target missed: {name} ({value})" for name, value, ok in checks if not ok]
+        for problem in problems:
+            print(f"  GAS GUARD: {problem}")
+        print(f"gas guard: {len(problems)} problem(s) against the committed bench/results.json")
+        return 1 if problems else 0
     (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (BENCH_DIR / "RESULTS.md").write_text(write_markdown(results, checks, meta))
     print()
