@@ -112,6 +112,10 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
         _checkFeeCap(FeeKind.Reserve, reserveBps, MAX_RESERVE_BPS);
         if (operatorFeeBps | protocolFeeBps | reserveBps != 0) {
             _fees = FeeState(operatorFeeBps, protocolFeeBps, reserveBps, 0);
+            // Indexers learn the initial waterfall from these; zero rates are the default.
+            if (operatorFeeBps != 0) emit FeeRateUpdated(FeeKind.Operator, 0, operatorFeeBps);
+            if (protocolFeeBps != 0) emit FeeRateUpdated(FeeKind.Protocol, 0, protocolFeeBps);
+            if (reserveBps != 0) emit FeeRateUpdated(FeeKind.Reserve, 0, reserveBps);
         }
         _mint(owner, uint256(gpuCount) * 1e18);
     }

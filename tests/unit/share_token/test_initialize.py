@@ -69,3 +69,18 @@ def test_share_token_supports_erc7943_and_erc165(suite, asset):
     assert token.functions.supportsInterface(erc7943).call() is True
     assert token.functions.supportsInterface(bytes.fromhex("01ffc9a7")).call() is True
     assert token.functions.supportsInterface(bytes.fromhex("ffffffff")).call() is False
+
+
+def test_registration_announces_the_initial_fee_rates(suite, make_registration, roles):
+    from compute_rwa.models import FeeKind
+
+    receipt = suite.sender.transact(
+        suite.registry.functions.registerAsset(make_registration(reserve_bps=0).to_abi()), roles.operator, "R"
+    )
+    (registered,) = suite.registry.events.AssetRegistered().process_receipt(receipt)
+    token = suite.share_token(registered["args"]["assetId"])
+    events = token.events.FeeRateUpdated().process_receipt(receipt)
+    assert [(e["args"]["kind"], e["args"]["previousBps"], e["args"]["newBps"]) for e in events] == [
+        (FeeKind.OPERATOR, 0, 1000),
+        (FeeKind.PROTOCOL, 0, 500),
+    ]
