@@ -20,8 +20,9 @@ from eth_utils import keccak
 from web3 import Web3
 from web3.logs import DISCARD
 
-from compute_rwa import AssetRegistration, DeployPlan, SuiteClient, deploy_suite
+from compute_rwa import DeployPlan, SuiteClient, deploy_suite
 from compute_rwa.chain import LocalChain
+from compute_rwa.fleet import GPU_MODELS, GpuNode
 from compute_rwa.tx import TxSender
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -53,19 +54,8 @@ class Bench:
 
     def register(self, owner: str, gpus: int = 8) -> tuple[int, Any]:
         self.registrations += 1
-        registration = AssetRegistration(
-            gpu_model="NVIDIA H100 80GB HBM3",
-            gpu_count=gpus,
-            rated_tflops=989 * gpus,
-            rated_power_watts=700 * gpus,
-            region="us-east-1",
-            operator=self.operator,
-            inventory_hash=keccak(text=f"bench-{self.registrations}"),
-            payment_token=self.usd.address,
-            owner=owner,
-            operator_fee_bps=1000,
-            reserve_bps=500,
-        )
+        node = GpuNode(f"bench-{self.registrations}", GPU_MODELS["H100"], gpus, "us-east-1")
+        registration = node.registration(operator=self.operator, owner=owner, payment_token=self.usd.address)
         receipt = self.suite.sender.transact(
             self.suite.registry.functions.registerAsset(registration.to_abi()), self.operator, "bench"
         )

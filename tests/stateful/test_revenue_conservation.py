@@ -25,8 +25,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from compute_rwa import AssetRegistration, AssetStatus
-from tests.conftest import fund, inventory_hash
+from compute_rwa import AssetStatus
+from compute_rwa.fleet import GPU_MODELS, GpuNode
+from tests.conftest import fund
 
 MAX_ASSETS = 3
 
@@ -59,19 +60,8 @@ def make_machine(suite, roles, token, w3, campaign):
             w3.provider.make_request("evm_revert", [self.snapshot])
 
         def _register(self, gpus: int, owner: int) -> None:
-            registration = AssetRegistration(
-                gpu_model="NVIDIA H100 80GB HBM3",
-                gpu_count=gpus,
-                rated_tflops=989 * gpus,
-                rated_power_watts=700 * gpus,
-                region="us-east-1",
-                operator=roles.operator,
-                inventory_hash=inventory_hash(f"stateful-{len(self.assets)}"),
-                payment_token=token.address,
-                owner=people[owner],
-                operator_fee_bps=1000,
-                reserve_bps=500,
-            )
+            node = GpuNode(f"stateful-{len(self.assets)}", GPU_MODELS["H100"], gpus, "us-east-1")
+            registration = node.registration(operator=roles.operator, owner=people[owner], payment_token=token.address)
             asset_id, _ = suite.register_asset(registration, roles.operator)
             self.assets.append(AssetModel(asset_id, holders={people[owner]}))
 
