@@ -146,6 +146,51 @@ def claimable(holder: str, rpc: str, deployments: Path | None) -> None:
         click.echo(f"{spec.asset_id}\t{client.claimable(spec.asset_id, holder)}")
 
 
+@main.group()
+def telemetry() -> None:
+    """Check GPU telemetry the way the oracle feeder will read it."""
+
+
+@telemetry.command("read")
+@click.argument("path", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["nvidia-smi", "dcgm"]),
+    required=True,
+    help="nvidia-smi --query-gpu CSV, or a DCGM exporter scrape (Prometheus text).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def telemetry_read(path: Path, fmt: str, as_json: bool) -> None:
+    """Parse a saved telemetry file and show the samples the feeder would take from it.
+
+    \b
+    Examples:
+      nvidia-smi --query-gpu=timestamp,uuid,utilization.gpu,power.draw --format=csv > now.csv
+      compute-rwa telemetry read now.csv --format nvidia-smi
+      curl -s localhost:9400/metrics > scrape.prom && compute-rwa telemetry read scrape.prom --format dcgm
+    """
+    from compute_rwa.telemetry.dcgm import parse_exposition
+    from compute_rwa.telemetry.nvidia_smi import parse_query_gpu_csv
+
+    text = path.read_text()
+    if fmt == "nvidia-smi":
+        samples = parse_query_gpu_csv(text, source=str(path))
+    else:
+        samples = parse_exposition(text, source=str(path), timestamp=path.stat().st_mtime)
+    if as_json:
+        click.echo(json.dumps([sample.__dict__ for sample in samples], indent=2))
+        return
+    table = Table(title=f"{len(samples)} GPU sample(s) from {path.name}")
+    for column in ("GPU", "utilization", "power", "healthy"):
+        table.add_column(column)
+    for sample in samples:
+        utilization = "unknown" if sample.utilization_bps is None else f"{sample.utilization_bps / 100:.2f}%"
+        power = "unknown" if sample.power_mw is None else f"{sample.power_mw / 1000:.3f} W"
+        table.add_row(sample.gpu_uuid, utilization, power, "yes" if sample.healthy else "no")
+    console.print(table)
+
+
 def run() -> None:
     try:
         main(standalone_mode=True)

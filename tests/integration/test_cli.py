@@ -44,3 +44,29 @@ def test_assets_without_a_recorded_deployment_is_a_usage_error(chain, tmp_path):
     result = CliRunner().invoke(main, ["assets", "--rpc", chain.url, "--deployments", str(tmp_path)])
     assert result.exit_code == 1
     assert "no deployment recorded for chain 31337" in result.output
+
+
+def test_telemetry_read_parses_a_real_nvidia_smi_capture_as_json():
+    from pathlib import Path
+
+    capture = (
+        Path(__file__).resolve().parents[1]
+        / "fixtures/telemetry/nvidia_smi/linux-x86_64__nvidia-h100-mig__590.48.01__query_gpu_load.csv"
+    )
+    result = CliRunner().invoke(main, ["telemetry", "read", str(capture), "--format", "nvidia-smi", "--json"])
+    assert result.exit_code == 0, result.output
+    (sample,) = json.loads(result.output)
+    assert sample["utilization_bps"] is None  # MIG: unknown, not zero
+    assert sample["power_mw"] == 433_780
+
+
+def test_telemetry_read_reports_malformed_input_with_source_and_field(tmp_path):
+    from compute_rwa import InvalidInputError
+
+    bad = tmp_path / "scrape.prom"
+    bad.write_text('DCGM_FI_DEV_GPU_UTIL{gpu="0"} 5\n')
+    result = CliRunner().invoke(main, ["telemetry", "read", str(bad), "--format", "dcgm"])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, InvalidInputError)
+    assert result.exception.field == "DCGM_FI_DEV_GPU_UTIL.UUID"
+    assert str(bad) in result.exception.source
