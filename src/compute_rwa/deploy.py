@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,6 @@ from web3.contract import Contract
 from compute_rwa.artifacts import PROJECT_ROOT
 from compute_rwa.errors import DeploymentError
 from compute_rwa.tx import Signer, TxSender, address_of, contract_at
-
-ROLE_NAMES = ("OPERATOR_ROLE", "COMPLIANCE_ROLE", "PAUSER_ROLE")
 
 
 @dataclass
@@ -174,7 +172,3 @@ def _grant_roles(
             echo(f"  + granting {role_name} to {account}")
             sender.transact(registry.functions.grantRole(role, account), deployer, "AssetRegistry")
             log.record(step, True)
-
-
-def deployment_summary(deployment: Deployment) -> dict[str, Any]:
-    return asdict(deployment)

@@ -19,7 +19,7 @@ All divisions round down.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from compute_rwa.errors import InvalidInputError
@@ -156,8 +156,3 @@ def _summarize(
         samples_expected=expected,
         samples_healthy=healthy,
     )
-
-
-def inventories_from_mapping(assets: Mapping[int, tuple[Sequence[str], int]]) -> list[AssetInventory]:
-    """Inventories from {asset_id: (gpu_uuids, rated_tflops)}."""
-    return [AssetInventory(asset_id, tuple(uuids), tflops) for asset_id, (uuids, tflops) in assets.items()]

@@ -4,7 +4,6 @@ InvalidInputError naming the source and the field; unsupported input returns Non
 
 from __future__ import annotations
 
-import math
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -53,9 +52,3 @@ def percent_to_bps(raw: str, *, source: str, field: str) -> int | None:
     if bps is not None and bps > 10_000:
         raise InvalidInputError(source, field, f"above 100%: {raw!r}")
     return bps
-
-
-def finite_float(value: float, *, source: str, field: str) -> float:
-    if not math.isfinite(value):
-        raise InvalidInputError(source, field, f"not finite: {value!r}")
-    return value
