@@ -10,6 +10,7 @@ import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 
 import {IAssetRegistry} from "./interfaces/IAssetRegistry.sol";
 import {IShareToken} from "./interfaces/IShareToken.sol";
+import {IInventoryListener} from "./interfaces/IInventoryListener.sol";
 import {AssetSpec, AssetRegistration, AssetStatus} from "./libraries/AssetTypes.sol";
 import {Roles} from "./libraries/Roles.sol";
 
@@ -49,6 +50,8 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules, Pausab
     Config private _config;
     mapping(uint256 assetId => AssetSpec) private _assets;
     mapping(address token => bool) private _paymentTokenAllowed;
+    /// @dev Told of every inventory change (the metrics oracle caches attestations).
+    address private _inventoryListener;
 
     /* CONSTRUCTOR */
 
@@ -144,6 +147,21 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules, Pausab
         }
         asset.inventoryHash = newInventoryHash;
         emit InventoryUpdated(assetId, previous, newInventoryHash);
+        address listener = _inventoryListener;
+        // The oracle must stop accepting reports against the old inventory in this same block.
+        if (listener != address(0)) IInventoryListener(listener).onInventoryUpdated(assetId, newInventoryHash);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function setInventoryListener(address listener) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        address previous = _inventoryListener;
+        _inventoryListener = listener;
+        emit InventoryListenerUpdated(previous, listener);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function inventoryListener() external view returns (address) {
+        return _inventoryListener;
     }
 
     /* REVENUE */

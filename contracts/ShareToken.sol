@@ -10,6 +10,9 @@ import {ERC165} from "@openzeppelin/contracts/utils/introspection/ERC165.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
+/// @dev Solady, not OpenZeppelin 5.7 Strings: that imports Bytes, which needs Cancun's MCOPY,
+///      and the suite targets Shanghai so that Ganache 7.9 runs it.
+import {LibString} from "solady/utils/LibString.sol";
 import {IShareToken} from "./interfaces/IShareToken.sol";
 import {IERC7943Fungible} from "./interfaces/IERC7943Fungible.sol";
 import {IAssetRegistry} from "./interfaces/IAssetRegistry.sol";
@@ -124,12 +127,12 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
 
     /// @notice "compute-rwa GPU share #<assetId>"; derived, not stored, to keep registration cheap.
     function name() public view override(ERC20Upgradeable, IERC20Metadata) returns (string memory) {
-        return string.concat("compute-rwa GPU share #", _decimal(assetId()));
+        return string.concat("compute-rwa GPU share #", LibString.toString(assetId()));
     }
 
     /// @notice "GPU<assetId>".
     function symbol() public view override(ERC20Upgradeable, IERC20Metadata) returns (string memory) {
-        return string.concat("GPU", _decimal(assetId()));
+        return string.concat("GPU", LibString.toString(assetId()));
     }
 
     /* REVENUE */
@@ -494,17 +497,6 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
         if (msg.sender == operator && registry_.hasRole(Roles.OPERATOR_ROLE, operator)) return;
         if (registry_.hasRole(bytes32(0), msg.sender)) return;
         revert ShareUnauthorizedOperator(msg.sender, operator);
-    }
-
-    /// @dev Decimal digits of `value`. OpenZeppelin 5.7's Strings imports Bytes, which uses
-    ///      Cancun's mcopy; the suite targets Shanghai so that Ganache 7.9 runs it.
-    function _decimal(uint256 value) private pure returns (string memory) {
-        if (value == 0) return "0";
-        uint256 digits;
-        for (uint256 v = value; v != 0; v /= 10) ++digits;
-        bytes memory out = new bytes(digits);
-        for (; value != 0; value /= 10) out[--digits] = bytes1(uint8(48 + value % 10));
-        return string(out);
     }
 
     /// @dev Reads one word of the clone's immutable arguments straight from its code; cheaper

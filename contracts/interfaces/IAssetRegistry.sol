@@ -31,6 +31,9 @@ interface IAssetRegistry {
     /// @notice An asset's hardware inventory changed (GPUs swapped or re-attested).
     event InventoryUpdated(uint256 indexed assetId, bytes32 previousHash, bytes32 newHash);
 
+    /// @notice The contract told of inventory changes (the metrics oracle) was replaced.
+    event InventoryListenerUpdated(address indexed previousListener, address indexed newListener);
+
     /// @notice The admin allowed or disallowed a payment token for new assets.
     event PaymentTokenAllowed(address indexed token, bool allowed);
 
@@ -139,6 +142,14 @@ interface IAssetRegistry {
 
     /// @notice The status of an asset; reverts for an unknown id.
     function assetStatus(uint256 assetId) external view returns (AssetStatus);
+
+    /// @notice Sets the contract told of every inventory change (admin; zero to unset).
+    /// @dev The metrics oracle caches each asset's inventory hash; this hook voids its cache in
+    ///      the same transaction, so a report against the replaced inventory never verifies.
+    function setInventoryListener(address listener) external;
+
+    /// @notice The contract told of inventory changes.
+    function inventoryListener() external view returns (address);
 
     /// @notice The hardware inventory hash of an asset; reverts for an unknown id.
     function inventoryHashOf(uint256 assetId) external view returns (bytes32);

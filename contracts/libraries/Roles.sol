@@ -10,4 +10,6 @@ library Roles {
     bytes32 internal constant COMPLIANCE_ROLE = keccak256("compute-rwa.role.compliance");
     /// @notice Pauses and unpauses new risk (registrations, revenue inflow, share transfers).
     bytes32 internal constant PAUSER_ROLE = keccak256("compute-rwa.role.pauser");
+    /// @notice Resolves challenges against oracle reports (uphold voids the report and slashes).
+    bytes32 internal constant ARBITER_ROLE = keccak256("compute-rwa.role.arbiter");
 }

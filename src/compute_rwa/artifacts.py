@@ -50,7 +50,7 @@ def load_artifact(name: str) -> Artifact:
 
 
 #: Contracts whose custom errors the client decodes (everything a suite call can revert with).
-ERROR_SOURCES = ("AssetRegistry", "ShareToken", "MockStablecoin")
+ERROR_SOURCES = ("AssetRegistry", "ShareToken", "MetricsOracle", "MetricFeed", "MockStablecoin")
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,8 @@ class LocalChain:
     accounts: int = 20
     gas_limit: int = 30_000_000
     startup_timeout: float = 30.0
+    #: Extra command-line flags for the node (e.g. anvil's `--state FILE` to survive a restart).
+    extra_args: tuple[str, ...] = ()
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -95,7 +97,7 @@ class LocalChain:
             ]
             if self.block_time:
                 cmd += ["--block-time", str(self.block_time)]
-            return cmd
+            return cmd + list(self.extra_args)
         cmd = [
             _npm_bin("ganache"),
             "--server.port",

@@ -27,6 +27,7 @@ class Deployment:
     share_token_implementation: ChecksumAddress
     payment_token: ChecksumAddress
     admin: ChecksumAddress
+    oracle: ChecksumAddress | None = None
     steps: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -39,12 +40,32 @@ class Deployment:
             share_token_implementation=contracts["ShareTokenImplementation"],
             payment_token=contracts["PaymentToken"],
             admin=data["admin"],
+            oracle=contracts.get("MetricsOracle"),
             steps=data.get("steps", {}),
         )
 
 
 def registry_path(chain_id: int, directory: Path | None = None) -> Path:
     return (directory or PROJECT_ROOT / "deployments") / f"{chain_id}.json"
+
+
+@dataclass
+class OraclePlan:
+    """The metrics oracle's parameters. Bonds are in the bond token's smallest unit (the payment
+    token unless `bond_token` is given); the defaults suit a 6-decimal stablecoin. `genesis`
+    defaults to the start of the current epoch on the chain's clock."""
+
+    epoch_seconds: int = 3600
+    genesis: int | None = None
+    bond_token: ChecksumAddress | None = None
+    signers: tuple[ChecksumAddress, ...] = ()
+    threshold: int = 1
+    arbiters: tuple[ChecksumAddress, ...] = ()
+    dispute_window: int = 24 * 3600
+    resolution_timeout: int = 7 * 24 * 3600
+    challenge_bond: int = 100 * 10**6
+    slash_amount: int = 500 * 10**6
+    min_signer_bond: int = 1_000 * 10**6
 
 
 @dataclass
@@ -60,6 +81,7 @@ class DeployPlan:
     payment_token: ChecksumAddress | None = None
     protocol_fee_bps: int = 500
     admin_transfer_delay: int = 2 * 24 * 3600
+    oracle: OraclePlan = field(default_factory=lambda: OraclePlan())
 
 
 class _StepLog:
@@ -136,8 +158,25 @@ def deploy_suite(
         plan.treasury or me,
         plan.protocol_fee_bps,
     )
+    op = plan.oracle
+    genesis = op.genesis
+    if genesis is None:
+        now = int(w3.eth.get_block("latest")["timestamp"])
+        genesis = now - now % op.epoch_seconds
+    oracle = deployed(
+        "MetricsOracle",
+        "MetricsOracle",
+        admin,
+        plan.admin_transfer_delay,
+        registry.address,
+        op.bond_token or payment,
+        op.epoch_seconds,
+        genesis,
+        (op.dispute_window, op.resolution_timeout, op.challenge_bond, op.slash_amount, op.min_signer_bond),
+    )
     if admin == me:
         _grant_roles(registry, deployer, sender, plan, log, echo)
+        _configure_oracle(registry, oracle, deployer, sender, plan, log, echo)
         if not registry.functions.isPaymentTokenAllowed(payment).call():
             echo(f"  + allowing payment token {payment}")
             sender.transact(registry.functions.setPaymentTokenAllowed(payment, True), deployer, "AssetRegistry")
@@ -172,3 +211,39 @@ def _grant_roles(
             echo(f"  + granting {role_name} to {account}")
             sender.transact(registry.functions.grantRole(role, account), deployer, "AssetRegistry")
             log.record(step, True)
+
+
+def _configure_oracle(
+    registry: Contract,
+    oracle: Contract,
+    deployer: Signer,
+    sender: TxSender,
+    plan: DeployPlan,
+    log: _StepLog,
+    echo: Callable[[str], None],
+) -> None:
+    me = address_of(deployer)
+    if registry.functions.inventoryListener().call() != oracle.address:
+        echo("  + registry tells the oracle of inventory changes")
+        sender.transact(registry.functions.setInventoryListener(oracle.address), deployer, "AssetRegistry")
+        log.record("listener:" + oracle.address, True)
+    for role_name, accounts in {
+        "ARBITER_ROLE": plan.oracle.arbiters or (me,),
+        "PAUSER_ROLE": plan.pausers or (me,),
+    }.items():
+        role = oracle.functions[role_name]().call()
+        for account in accounts:
+            if oracle.functions.hasRole(role, account).call():
+                continue
+            echo(f"  + granting oracle {role_name} to {account}")
+            sender.transact(oracle.functions.grantRole(role, account), deployer, "MetricsOracle")
+            log.record(f"oracle-grant:{role_name}:{account}", True)
+    signers = list(plan.oracle.signers)
+    if signers:
+        _version, threshold, current = oracle.functions.signerConfig().call()
+        if list(current) != signers or threshold != plan.oracle.threshold:
+            echo(f"  + oracle signers: {plan.oracle.threshold} of {len(signers)}")
+            sender.transact(
+                oracle.functions.setSigners(signers, plan.oracle.threshold), deployer, "MetricsOracle"
+            )
+            log.record("oracle-signers", signers)
