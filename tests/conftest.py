@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils import keccak
 from web3 import Web3
@@ -16,6 +18,8 @@ from web3.contract import Contract
 
 from compute_rwa import AssetRegistration, DeployPlan, SuiteClient, deploy_suite
 from compute_rwa.chain import LocalChain
+from compute_rwa.deploy import OraclePlan
+from compute_rwa.oracle.client import OracleClient
 from compute_rwa.tx import TxSender
 
 
@@ -85,6 +89,9 @@ def oracle_signers(roles: Roles) -> tuple[ChecksumAddress, ...]:
     return roles.oracle_signers
 
 
+GENESIS_EPOCHS_AGO = 1000
+
+
 @pytest.fixture(scope="session")
 def suite(w3: Web3, roles: Roles, tmp_path_factory: pytest.TempPathFactory) -> SuiteClient:
     plan = DeployPlan(
@@ -94,12 +101,48 @@ def suite(w3: Web3, roles: Roles, tmp_path_factory: pytest.TempPathFactory) -> S
         pausers=(roles.pauser,),
         protocol_fee_bps=500,
         admin_transfer_delay=3600,
+        # Epoch 0 began GENESIS_EPOCHS_AGO hours ago: tests report ended epochs without warping.
+        oracle=OraclePlan(genesis=int(w3.eth.get_block("latest")["timestamp"]) - GENESIS_EPOCHS_AGO * 3600),
     )
     sender = TxSender(w3)
     deployment = deploy_suite(
         w3, roles.admin, plan, sender=sender, directory=tmp_path_factory.mktemp("deployments"), echo=lambda _: None
     )
     return SuiteClient(w3, deployment, sender)
+
+
+#: Oracle signer keys (fixed, so that failures reproduce): five configured, two outsiders.
+ORACLE_KEYS: tuple[LocalAccount, ...] = tuple(Account.from_key(keccak(text=f"oracle-signer-{i}")) for i in range(7))
+#: Bond each key holds (the deployment's minimum is 1,000 dUSD).
+ORACLE_BOND = 2_000 * 10**6
+
+
+@dataclass(frozen=True)
+class OracleSetup:
+    client: OracleClient
+    keys: tuple[LocalAccount, ...]  # the configured signers, in configuration order
+    outsiders: tuple[LocalAccount, ...]  # valid keys that are not signers
+    threshold: int
+
+
+@pytest.fixture(scope="session")
+def oracle_setup(suite: SuiteClient, roles: Roles) -> OracleSetup:
+    """The suite's oracle with 3-of-5 signers, every key bonded (outsiders too)."""
+    assert suite.deployment.oracle is not None
+    client = OracleClient(suite.w3, suite.deployment.oracle, suite.sender)
+    keys, outsiders = ORACLE_KEYS[:5], ORACLE_KEYS[5:]
+    token = suite.payment_token
+    suite.sender.transact(token.functions.mint(roles.admin, 100 * ORACLE_BOND), roles.admin, "Token")
+    suite.sender.transact(token.functions.approve(client.address, 2**256 - 1), roles.admin, "Token")
+    for key in ORACLE_KEYS:
+        client.deposit_bond(key.address, ORACLE_BOND, roles.admin)
+    client.set_signers([k.address for k in keys], 3, roles.admin)
+    return OracleSetup(client, keys, outsiders, 3)
+
+
+@pytest.fixture
+def oracle(oracle_setup: OracleSetup) -> OracleClient:
+    return oracle_setup.client
 
 
 @dataclass
