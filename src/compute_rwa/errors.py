@@ -36,6 +36,14 @@ class DeploymentError(ComputeRwaError, RuntimeError):
     """A deployment could not be completed or its registry file is inconsistent."""
 
 
+class ChainUnavailableError(ComputeRwaError, ConnectionError):
+    """The JSON-RPC endpoint did not answer after retries; nothing was lost, try again later."""
+
+
+class QuorumError(ComputeRwaError, RuntimeError):
+    """Not enough oracle signers agreed to sign a batch; the message says who refused and why."""
+
+
 class ContractRevertError(ComputeRwaError, RuntimeError):
     """A contract call reverted; `error_name` and `args` are the decoded custom error."""
 
