@@ -13,6 +13,7 @@ from rich.table import Table
 from web3 import Web3
 
 from compute_rwa.chain import connect
+from compute_rwa.cli_oracle import oracle
 from compute_rwa.client import SuiteClient
 from compute_rwa.deploy import Deployment, DeployPlan, deploy_suite, registry_path
 from compute_rwa.errors import ComputeRwaError
@@ -191,9 +192,16 @@ def telemetry_read(path: Path, fmt: str, as_json: bool) -> None:
     console.print(table)
 
 
+main.add_command(oracle)
+
+
 def run() -> None:
     try:
         main(standalone_mode=True)
     except ComputeRwaError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    run()

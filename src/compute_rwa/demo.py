@@ -3,7 +3,9 @@
 Deploys the suite, registers GPU nodes taken from Alibaba's 2026 spot-GPU fleet list as
 assets (each with its own ERC-20 share token and hardware inventory hash), sells shares to
 investors, pays a month of lease revenue through the fee waterfall, lets every holder claim
-from all assets in one transaction, and prints what happened and where every unit went.
+from all assets in one transaction, and prints what happened and where every unit went. Then
+the oracle feeder replays a real GPU trace on the H800 nodes and puts a day of hourly usage
+and efficiency reports on-chain, signed by a quorum of bonded signers.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from web3.logs import DISCARD
 
 from compute_rwa import DeployPlan, SuiteClient, deploy_suite
 from compute_rwa.chain import LocalChain
-from compute_rwa.deploy import registry_path
+from compute_rwa.demo_oracle import DEMO_SIGNER_KEYS, DEMO_THRESHOLD, run_oracle_chapter
+from compute_rwa.deploy import OraclePlan, registry_path
 from compute_rwa.fleet import GpuNode, demo_fleet
-from compute_rwa.telemetry import AssetInventory, aggregate_epoch
-from compute_rwa.telemetry.traces import PowerModel, TraceReplay, read_duty_cycle_trace
+from compute_rwa.oracle.client import OracleClient
 from compute_rwa.tx import TxSender
 
 USD = 10**6  # the demo stablecoin has 6 decimals, like USDC
@@ -62,6 +64,12 @@ def run(console: Console, directory: Path | None = None) -> dict[str, int]:
             pausers=(pauser,),
             protocol_fee_bps=500,
             admin_transfer_delay=3600,
+            # Epoch 0 of the oracle began a day ago: the replayed trace fills the hours since.
+            oracle=OraclePlan(
+                genesis=int(w3.eth.get_block("latest")["timestamp"]) // 3600 * 3600 - 24 * 3600,
+                signers=tuple(k.address for k in DEMO_SIGNER_KEYS),
+                threshold=DEMO_THRESHOLD,
+            ),
         )
         deployment = deploy_suite(
             w3, admin, plan, sender=sender, directory=directory, fresh=True, echo=lambda s: console.print(s)
@@ -170,46 +178,15 @@ def run(console: Console, directory: Path | None = None) -> dict[str, int]:
             "(a clone of one share-token implementation).\n"
             f"Deployment registry: {registry_path(w3.eth.chain_id, directory)}"
         )
-        show_telemetry(console, [a for a in assets if "H800" in a.node.model.name], suite)
-        return {"paid_in": paid_in, "claimed": total_claimed, "reserves": reserves}
-
-
-def show_telemetry(console: Console, assets: list[DemoAsset], suite: SuiteClient) -> None:
-    """Replays Alibaba's GenAI utilization trace on two 8-GPU nodes and summarizes it per epoch,
-    in the units the oracle contract will take (the oracle itself is the next milestone)."""
-    rows = read_duty_cycle_trace()
-    uuids = [uuid for item in assets for uuid in item.node.gpu_uuids]
-    start = 1_800_000_000
-    replay = TraceReplay(rows, uuids, start_at=start, power_model=PowerModel(idle_w=70, max_w=700))
-    inventories = [
-        AssetInventory(item.asset_id, item.node.gpu_uuids, suite.asset(item.asset_id).rated_tflops) for item in assets
-    ]
-    for inventory in inventories:  # the feeder's GPU list is the one the registry attested
-        assert inventory.inventory_hash == suite.asset(inventory.asset_id).inventory_hash
-    table = Table(title="Replayed telemetry: Alibaba 2026 GenAI trace on the H800 nodes (hourly epochs)")
-    for column in ("epoch", "asset", "utilization", "uptime", "busy GPU-h", "energy", "avg power", "GFLOPS/W"):
-        table.add_column(column, justify="right")
-    samples = list(replay.samples())
-    for epoch in range(6):
-        result = aggregate_epoch(
-            samples, epoch=epoch, genesis=start, epoch_seconds=3600, sample_interval=60, inventories=inventories
-        )
-        for m in result.metrics.values():
-            table.add_row(
-                str(epoch),
-                str(m.asset_id),
-                f"{m.utilization_bps / 100:.2f}%",
-                f"{m.uptime_bps / 100:.2f}%",
-                f"{m.gpu_hours_milli / 1000:.3f}",
-                f"{m.energy_wh:,} Wh",
-                f"{m.avg_power_w:,} W",
-                f"{m.efficiency_gflops_per_w:,}",
-            )
-    console.print(table)
-    console.print(
-        "Power is modelled from utilization (70 W idle to 700 W); the trace has none. Missing samples "
-        "count as down time."
-    )
+        assert deployment.oracle is not None
+        oracle = OracleClient(w3, deployment.oracle, sender)
+        suite.sender.transact(suite.payment_token.functions.mint(admin, 10**12), admin, "USD")
+        suite.sender.transact(suite.payment_token.functions.approve(oracle.address, 2**256 - 1), admin, "USD")
+        for key in DEMO_SIGNER_KEYS:  # signers post bonds before they count towards the quorum
+            oracle.deposit_bond(key.address, 2_000 * USD, admin)
+        h800 = [(a.asset_id, a.node) for a in assets if "H800" in a.node.model.name]
+        oracle_counts = run_oracle_chapter(console, suite, oracle, h800, admin=admin, challenger=a[10])
+        return {"paid_in": paid_in, "claimed": total_claimed, "reserves": reserves, **oracle_counts}
 
 
 def main() -> int:

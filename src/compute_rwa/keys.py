@@ -34,12 +34,17 @@ def load_signer(keystore: Path | None) -> LocalAccount:
             raise InvalidInputError(str(keystore), "password", "does not decrypt this keystore") from None
         account: LocalAccount = Account.from_key(key)
         return account
-    raw = os.environ.get(KEY_ENV)
+    return load_key_from_env(KEY_ENV)
+
+
+def load_key_from_env(variable: str) -> LocalAccount:
+    """The private key in environment variable `variable` (hex)."""
+    raw = os.environ.get(variable)
     if not raw:
-        raise InvalidInputError("environment", KEY_ENV, "not set; pass --keystore or set it")
+        raise InvalidInputError("environment", variable, "not set; pass a keystore or set it")
     try:
         signer: LocalAccount = Account.from_key(raw.strip())
     except (ValueError, TypeError):
         # The message must not echo the key.
-        raise InvalidInputError("environment", KEY_ENV, "is not a 32-byte hex private key") from None
+        raise InvalidInputError("environment", variable, "is not a 32-byte hex private key") from None
     return signer
