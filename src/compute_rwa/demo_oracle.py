@@ -61,7 +61,7 @@ def run_oracle_chapter(
 
     workdir = Path(tempfile.mkdtemp(prefix="compute-rwa-demo-"))
     outbox = Outbox(workdir / "outbox.sqlite")
-    submitter = Submitter(oracle, outbox, LocalQuorum(DEMO_SIGNER_KEYS), admin, echo=lambda s: console.print("  " + s))
+    submitter = Submitter(oracle, outbox, LocalQuorum(DEMO_SIGNER_KEYS), admin, echo=lambda _: None)
     feeder = Feeder(oracle, outbox, submitter, inventories, sample_interval=60, echo=lambda s: console.print("  " + s))
     result = feeder.replay(replay.samples(), range(REPLAYED_EPOCHS))
     counts = outbox.counts()

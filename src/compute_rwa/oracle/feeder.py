@@ -103,8 +103,7 @@ class Feeder:
             return []
         aggregate = self.aggregate(epoch)
         reports = [Report.from_metrics(m) for m in aggregate.metrics.values()]
-        self.outbox.add(reports)
-        self.outbox.mark_measured(epoch)
+        self.outbox.add(reports, measured_epoch=epoch)  # one transaction: reports and the mark
         self._note(aggregate)
         return reports
 
