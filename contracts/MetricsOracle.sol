@@ -343,7 +343,9 @@ contract MetricsOracle is IMetricsOracle, AccessControlDefaultAdminRules, EIP712
     function setSigners(address[] calldata signers, uint8 threshold) external onlyRole(DEFAULT_ADMIN_ROLE) {
         uint256 n = signers.length;
         if (n == 0 || n > MAX_SIGNERS) revert OracleInvalidSignerConfig("signerCount", n);
-        if (threshold == 0 || uint256(threshold) * 2 <= n) revert OracleInvalidSignerConfig("threshold", threshold);
+        if (threshold == 0 || uint256(threshold) * 2 <= n || threshold > n) {
+            revert OracleInvalidSignerConfig("threshold", threshold);
+        }
         State memory state = _state;
         address[] memory previous = _readSigners(state.signerSet);
         uint40 unlocksAt = uint40(block.timestamp) + _dispute.disputeWindow;
@@ -669,8 +671,9 @@ contract MetricsOracle is IMetricsOracle, AccessControlDefaultAdminRules, EIP712
                 mstore(0, assetId)
                 mstore(32, assetsSlot)
                 let asset := sload(keccak256(0, 64))
-                // Unsynced (zero) or another inventory: the prefixes differ.
-                if iszero(eq(shr(96, calldataload(add(p, 12))), shr(96, asset))) {
+                // Unsynced (zero word: checked on its own, a zero-prefix hash would match it) or
+                // another inventory (the prefixes differ).
+                if or(iszero(asset), iszero(eq(shr(96, calldataload(add(p, 12))), shr(96, asset)))) {
                     failed := p
                     break
                 }
@@ -807,7 +810,8 @@ contract MetricsOracle is IMetricsOracle, AccessControlDefaultAdminRules, EIP712
             uint256 kept = locked > minBond ? locked : minBond;
             return bond > kept ? bond - kept : 0;
         }
-        if (block.timestamp < info.exitUnlocksAt) return 0;
+        // Its last reports stay challengeable through the second exitUnlocksAt itself.
+        if (block.timestamp <= info.exitUnlocksAt) return 0;
         return bond - locked;
     }
 

@@ -246,7 +246,8 @@ interface IMetricsOracle is IInventoryListener {
     /* SIGNERS AND BONDS */
 
     /// @notice Replaces the signer set and quorum; bumps the configuration version (admin).
-    /// @dev Threshold must be a majority of the set (2 x threshold > signers) and at least 1.
+    /// @dev Threshold must be a majority of the set (2 x threshold > signers), at least 1 and at
+    ///      most the number of signers.
     function setSigners(address[] calldata signers, uint8 threshold) external;
 
     /// @notice Adds `amount` of the bond token to `signer`'s bond (anyone may fund it).

@@ -7,16 +7,18 @@ import sys
 from pathlib import Path
 
 import click
+import requests
 from eth_typing import ChecksumAddress
 from rich.console import Console
 from rich.table import Table
 from web3 import Web3
+from web3.exceptions import ProviderConnectionError
 
 from compute_rwa.chain import connect
 from compute_rwa.cli_oracle import oracle
 from compute_rwa.client import SuiteClient
 from compute_rwa.deploy import Deployment, DeployPlan, deploy_suite, registry_path
-from compute_rwa.errors import ComputeRwaError
+from compute_rwa.errors import ChainUnavailableError, ComputeRwaError
 from compute_rwa.keys import load_signer
 from compute_rwa.tx import TxSender
 
@@ -195,12 +197,23 @@ def telemetry_read(path: Path, fmt: str, as_json: bool) -> None:
 main.add_command(oracle)
 
 
+#: Exit status when the chain did not answer: nothing was lost, run the command again later.
+EXIT_CHAIN_UNAVAILABLE = 3
+
+
 def run() -> None:
     try:
         main(standalone_mode=True)
+    except ChainUnavailableError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_CHAIN_UNAVAILABLE)
     except ComputeRwaError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ProviderConnectionError) as exc:
+        # The endpoint went away between calls that the submitter does not wrap (start-up reads).
+        click.echo(f"error: chain unavailable ({exc.__class__.__name__}); run again later", err=True)
+        sys.exit(EXIT_CHAIN_UNAVAILABLE)
 
 
 if __name__ == "__main__":

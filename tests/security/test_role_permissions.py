@@ -18,11 +18,12 @@ UNAUTHORIZED = {
 ACCOUNTS = ("admin", "operator", "second_operator", "compliance", "pauser", "treasury", "holder", "outsider")
 
 
-def _privileged_calls(suite, asset, roles, make_registration):
+def _privileged_calls(suite, asset, roles, make_registration, oracle):
     registry = suite.registry
     token = suite.share_token(asset)
     operator_role = registry.functions.OPERATOR_ROLE().call()
     someone = roles.outsider
+    o = oracle.functions
     return {
         # name: (function, accounts allowed to call it)
         "registerAsset": (
@@ -52,11 +53,29 @@ def _privileged_calls(suite, asset, roles, make_registration):
         "setFrozenTokens": (token.functions.setFrozenTokens(roles.holders[0], 1), {"compliance"}),
         "forcedTransfer": (token.functions.forcedTransfer(roles.holders[0], someone, 1), {"compliance"}),
         "setTransfersPaused": (token.functions.setTransfersPaused(True), {"pauser"}),
+        "setInventoryListener": (registry.functions.setInventoryListener(someone), {"admin"}),
+        "oracle.setSigners": (o.setSigners([someone], 1), {"admin"}),
+        "oracle.setDisputeParams": (o.setDisputeParams(3600, 3600, 1, 1, 1), {"admin"}),
+        "oracle.setPaused": (o.setPaused(True), {"pauser"}),
+        "oracle.resolveChallenge": (o.resolveChallenge(asset, 0, True), {"admin"}),  # the arbiter
+    }
+
+
+def _role_gated(suite, oracle):
+    """Calls that OpenZeppelin's onlyRole guards: refused with AccessControlUnauthorizedAccount
+    naming the caller and this role."""
+    admin_role = b"\0" * 32
+    return {
+        "setInventoryListener": admin_role,
+        "oracle.setSigners": admin_role,
+        "oracle.setDisputeParams": admin_role,
+        "oracle.setPaused": oracle.functions.PAUSER_ROLE().call(),
+        "oracle.resolveChallenge": oracle.functions.ARBITER_ROLE().call(),
     }
 
 
 @pytest.mark.parametrize("account_name", ACCOUNTS)
-def test_privileged_functions_refuse_every_other_role(suite, asset, roles, make_registration, account_name):
+def test_privileged_functions_refuse_every_other_role(suite, asset, roles, make_registration, oracle, account_name):
     account = {
         "admin": roles.admin,
         "operator": roles.operator,
@@ -68,11 +87,15 @@ def test_privileged_functions_refuse_every_other_role(suite, asset, roles, make_
         "outsider": roles.outsider,
     }[account_name]
     refused = []
-    for name, (fn, allowed) in _privileged_calls(suite, asset, roles, make_registration).items():
+    gated = _role_gated(suite, oracle.contract)
+    for name, (fn, allowed) in _privileged_calls(suite, asset, roles, make_registration, oracle.contract).items():
         if account_name in allowed:
             continue
         with pytest.raises(ContractRevertError) as info:
             suite.sender.transact(fn, account, name)
         assert info.value.error_name in UNAUTHORIZED, f"{name} by {account_name}: {info.value}"
+        if name in gated:
+            assert info.value.error_name == "AccessControlUnauthorizedAccount", f"{name}: {info.value}"
+            assert info.value.args_by_name == {"account": account, "neededRole": gated[name]}, name
         refused.append(name)
     assert refused, "every account is refused something"
