@@ -165,7 +165,7 @@ contract MetricsOracle is IMetricsOracle, AccessControlDefaultAdminRules, EIP712
         uint256 failed =
             _storeReports(reports, ReportPacking.stamp(block.timestamp, state.configVersion, signerBits));
         if (failed != 0) _revertFor(reports, failed - 1);
-        emit ReportsAccepted(state.configVersion, uint16(signerBits), count, reportsHash);
+        emit ReportsAccepted(state.configVersion, uint16(signerBits), reportsHash);
     }
 
     /// @inheritdoc IMetricsOracle
@@ -254,7 +254,7 @@ contract MetricsOracle is IMetricsOracle, AccessControlDefaultAdminRules, EIP712
 
     /// @inheritdoc IMetricsOracle
     function epochAt(uint256 timestamp) public view returns (uint256) {
-        if (timestamp < _genesis) revert OracleInvalidDisputeParams("timestamp", timestamp);
+        if (timestamp < _genesis) revert OracleBeforeGenesis(timestamp, _genesis);
         return (timestamp - _genesis) / _epochSeconds;
     }
 
@@ -545,6 +545,7 @@ contract MetricsOracle is IMetricsOracle, AccessControlDefaultAdminRules, EIP712
         uint256 n = signatures.length / _SIGNATURE_BYTES;
         if (n * _SIGNATURE_BYTES != signatures.length) revert OracleMalformedSignatures(signatures.length);
         if (n < state.threshold) revert OracleQuorumNotMet(n, state.threshold);
+        if (state.signerSet == address(0)) revert OracleNoSignerSet();
         bytes memory set = SSTORE2.read(state.signerSet);
         for (uint256 i; i < n; ++i) {
             bytes32 r;
@@ -723,33 +724,33 @@ contract MetricsOracle is IMetricsOracle, AccessControlDefaultAdminRules, EIP712
         uint256 asset = _assets[assetId];
         if (asset == 0) revert OracleAssetNotSynced(assetId);
         if (inventoryHash >> 96 != asset.inventoryPrefix()) {
-            revert OracleInventoryMismatch(assetId, bytes32(inventoryHash), bytes32(asset.inventoryPrefix() << 96));
+            revert OracleInventoryMismatch(assetId, epoch, bytes32(inventoryHash), bytes32(asset.inventoryPrefix() << 96));
         }
-        _checkBounds(assetId, metrics, asset);
+        _checkBounds(assetId, epoch, metrics, asset);
         revert OracleMalformedReports(reports.length); // unreachable: the loop and this agree
     }
 
     /// @dev Hard physical bounds (security.md, oracle 5). Energy and power may exceed the rated
     ///      figure by POWER_MARGIN_BPS: boards draw above their limit in short excursions.
-    function _checkBounds(uint256 assetId, uint256 metrics, uint256 asset) private view {
+    function _checkBounds(uint256 assetId, uint256 epoch, uint256 metrics, uint256 asset) private view {
         uint256 utilization = metrics.utilizationBps();
-        if (utilization > _BPS) revert OracleValueOutOfBounds(assetId, "utilizationBps", utilization, _BPS);
+        if (utilization > _BPS) revert OracleValueOutOfBounds(assetId, epoch, "utilizationBps", utilization, _BPS);
         uint256 uptime = metrics.uptimeBps();
-        if (uptime > _BPS) revert OracleValueOutOfBounds(assetId, "uptimeBps", uptime, _BPS);
+        if (uptime > _BPS) revert OracleValueOutOfBounds(assetId, epoch, "uptimeBps", uptime, _BPS);
         uint256 gpuHours = metrics.gpuHoursMilli();
         // gpuHoursMilli / 1,000 <= gpuCount x epochSeconds / 3,600, kept exact in integers.
         if (gpuHours * 3600 > asset.gpuCount() * _epochSeconds * 1000) {
-            revert OracleValueOutOfBounds(assetId, "gpuHoursMilli", gpuHours, asset.gpuCount() * _epochSeconds * 1000 / 3600);
+            revert OracleValueOutOfBounds(assetId, epoch, "gpuHoursMilli", gpuHours, asset.gpuCount() * _epochSeconds * 1000 / 3600);
         }
         uint256 ratedPower = asset.ratedPowerW();
         uint256 power = metrics.avgPowerW();
         if (power * _BPS > ratedPower * (_BPS + POWER_MARGIN_BPS)) {
-            revert OracleValueOutOfBounds(assetId, "avgPowerW", power, ratedPower * (_BPS + POWER_MARGIN_BPS) / _BPS);
+            revert OracleValueOutOfBounds(assetId, epoch, "avgPowerW", power, ratedPower * (_BPS + POWER_MARGIN_BPS) / _BPS);
         }
         uint256 energy = metrics.energyWh();
         if (energy * 3600 * _BPS > ratedPower * _epochSeconds * (_BPS + POWER_MARGIN_BPS)) {
             revert OracleValueOutOfBounds(
-                assetId, "energyWh", energy, ratedPower * _epochSeconds * (_BPS + POWER_MARGIN_BPS) / (3600 * _BPS)
+                assetId, epoch, "energyWh", energy, ratedPower * _epochSeconds * (_BPS + POWER_MARGIN_BPS) / (3600 * _BPS)
             );
         }
     }

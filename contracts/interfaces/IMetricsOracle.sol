@@ -62,9 +62,10 @@ interface IMetricsOracle is IInventoryListener {
     /// @notice A batch of reports was verified and stored.
     /// @param configVersion Configuration the signatures were verified against.
     /// @param signers Bitmap of the signers (indices in that configuration) who signed.
-    /// @param count Number of reports in the batch.
-    /// @param reportsHash keccak256 of the packed reports (decode them from the transaction).
-    event ReportsAccepted(uint24 configVersion, uint16 signers, uint256 count, bytes32 reportsHash);
+    /// @param reportsHash keccak256 of the packed reports. The reports themselves (61 bytes each)
+    ///        are in the transaction's calldata: indexers decode them from there (the Python
+    ///        client's `decode_batch` does), which keeps the event at three words.
+    event ReportsAccepted(uint24 configVersion, uint16 signers, bytes32 reportsHash);
 
     /// @notice The signer set or quorum changed; `version` is what signers sign from now on.
     event SignersUpdated(uint24 indexed version, address[] signers, uint8 threshold);
@@ -119,11 +120,11 @@ interface IMetricsOracle is IInventoryListener {
     /// @notice The epoch is older than the asset's latest report: epochs strictly increase.
     error OracleEpochNotIncreasing(uint256 assetId, uint256 epoch, uint256 latestEpoch);
     /// @notice The report was made against an inventory the registry no longer holds.
-    error OracleInventoryMismatch(uint256 assetId, bytes32 reported, bytes32 attestedPrefix);
+    error OracleInventoryMismatch(uint256 assetId, uint256 epoch, bytes32 reported, bytes32 attestedPrefix);
     /// @notice The asset's attestation was never loaded from the registry: call syncAssets.
     error OracleAssetNotSynced(uint256 assetId);
     /// @notice A metric lies outside its hard bound (`field` names it).
-    error OracleValueOutOfBounds(uint256 assetId, bytes32 field, uint256 value, uint256 bound);
+    error OracleValueOutOfBounds(uint256 assetId, uint256 epoch, bytes32 field, uint256 value, uint256 bound);
     /// @notice No report for this asset and epoch is held (never reported or rotated out).
     error OracleReportNotFound(uint256 assetId, uint256 epoch);
     /// @notice The asset has no report yet.
@@ -154,6 +155,10 @@ interface IMetricsOracle is IInventoryListener {
     error OracleOnlyRegistry(address caller);
     /// @notice Zero amount or address.
     error OracleZeroValue(bytes32 field);
+    /// @notice No signer set has been configured yet.
+    error OracleNoSignerSet();
+    /// @notice A timestamp before epoch 0.
+    error OracleBeforeGenesis(uint256 timestamp, uint256 genesis);
     /// @notice Averaging window outside 1..RING_SIZE.
     error OracleInvalidWindow(uint256 window, uint256 maxWindow);
 

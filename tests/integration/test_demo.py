@@ -13,5 +13,7 @@ def test_demo_runs_end_to_end_and_conserves_revenue(tmp_path):
     text = console.export_text()
     assert totals["claimed"] + totals["reserves"] < totals["paid_in"]  # fees went to operator and treasury
     assert "Conservation" in text
-    assert "Replayed telemetry" in text
+    assert "On-chain metrics (MetricsOracle.getReport)" in text
+    assert totals["reports"] == 44  # 22 hourly epochs x the two H800 nodes, each on-chain once
+    assert totals["voided"] == 1  # the upheld challenge voided one report
     assert (tmp_path / "31337.json").exists()

@@ -12,9 +12,9 @@ for each. The rules that make it exactly-once:
   receipt of ours (another transaction took the nonce: back to pending).
 - The contract itself refuses a report it already holds, and an epoch older than the asset's
   latest, so even a duplicate transaction cannot store a report twice. To make sure an older epoch
-  is never overtaken (and so lost), reports go in (epoch, asset) order, one per asset per batch,
-  nothing new is sent while an earlier batch is still in flight, and an asset whose report has to
-  wait holds back its later epochs too.
+  is never overtaken (and so lost), reports go in (epoch, asset) order (a back-fill may carry
+  several epochs of one asset in one batch, ascending), nothing new is sent while an earlier batch
+  is still in flight, and an asset whose report has to wait holds back its later epochs too.
 - Transient RPC failures are retried with exponential backoff, then surface as
   ChainUnavailableError; the next call picks up from the outbox.
 
@@ -308,17 +308,15 @@ class Submitter:
             self.echo(f"stopping this run: {stop}")
 
     def _next_batch(self, plan: _RunPlan) -> list[Report]:
-        """The next batch: the oldest pending epoch of each asset, in (epoch, asset) order, that this
-        run may send, at most the batch size. An asset contributes only its oldest pending report
-        (one per asset per batch), and none at all while that one must wait."""
+        """The next batch: pending reports in (epoch, asset) order that this run may send, at most
+        the batch size. An asset may contribute several epochs (the outbox order makes them
+        ascending, as the contract requires), but none after one that must wait: a blocked
+        report blocks every later epoch of its asset, so an older epoch is never overtaken."""
         limit = self._batch_limit()
         chosen: list[Report] = []
-        seen: set[int] = set()
         for report in self.outbox.pending():
-            if report.asset_id in seen:
-                continue
-            seen.add(report.asset_id)
             if not plan.allows(report):
+                plan.block(report)
                 continue
             if plan.sends[report.key] >= 2:
                 # Sent twice this run and back to pending each time: leave it to the next run.
@@ -751,8 +749,8 @@ def _render(value: Any) -> str:
 
 
 def _culprit(err: ContractRevertError, batch: Sequence[Report]) -> Report | None:
-    """The report a revert names: its assetId (one report per asset per batch), and its epoch
-    where the error carries one."""
+    """The report a revert names: its assetId, and its epoch (every per-report error of the oracle
+    carries both; OracleAssetNotSynced names only the asset, whose first report is then taken)."""
     asset_id = err.args_by_name.get("assetId")
     epoch = err.args_by_name.get("epoch")
     if asset_id is None:

@@ -40,10 +40,10 @@ def test_every_pending_report_is_confirmed_exactly_once(oracle, register, outbox
     result = make_submitter().run_once()
 
     assert result.confirmed == 6 and result.pending == 0 and result.in_flight == 0
-    assert result.batches_sent == 2  # one report per asset per batch: epoch 900, then 901
+    assert result.batches_sent == 1  # both epochs of every asset in one batch, ascending per asset
     assert result.synced == 3  # new assets were synced first
     assert result.rejected == 0 and result.already_on_chain == 0
-    assert len(result.tx_hashes) == 3 and result.gas_used > 0  # the sync and two batches
+    assert len(result.tx_hashes) == 2 and result.gas_used > 0  # the sync and the batch
     assert outbox.counts() == {"pending": 0, "sent": 0, "done": 6, "rejected": 0}
     assert landed_since(oracle, first_block) == {r.key: 1 for r in reports}
     assert_on_chain(oracle, reports)
@@ -102,6 +102,21 @@ def test_an_out_of_bounds_report_is_rejected_and_the_rest_confirmed(oracle, regi
     for tx_hash in result.tx_hashes:
         assert w3.eth.get_transaction_receipt(tx_hash)["status"] == 1
         assert w3.eth.get_transaction(tx_hash)["from"] == transmitter.address
+
+
+def test_in_a_backfill_the_bad_epoch_is_named_not_its_asset_s_good_one(oracle, register, outbox, make_submitter):
+    # Two epochs of one asset in one batch: the revert carries the epoch, so only the bad one goes.
+    (a,) = register(1)
+    good, bad = make_report(a, EPOCH), make_report(a, EPOCH + 1, gpu_hours_milli=9_000)  # 8 GPUs: <= 8,000
+    outbox.add([good, bad])
+
+    result = make_submitter().run_once()
+
+    assert (result.confirmed, result.rejected) == (1, 1)
+    assert outbox.get(good.key).state == "done"  # type: ignore[union-attr]
+    rejected = outbox.get(bad.key)
+    assert rejected is not None and rejected.state == "rejected" and "gpuHoursMilli" in (rejected.error or "")
+    assert oracle.latest_epoch(a) == EPOCH
 
 
 def test_an_inventory_mismatch_is_rejected(oracle, register, outbox, make_submitter):

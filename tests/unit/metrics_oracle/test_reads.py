@@ -7,7 +7,7 @@ import pytest
 
 from compute_rwa.oracle.client import Metric
 from tests.conftest import GENESIS_EPOCHS_AGO
-from tests.helpers import b32, reverts
+from tests.helpers import reverts
 from tests.unit.metrics_oracle.conftest import (
     CHALLENGE_BOND,
     DISPUTE_WINDOW,
@@ -102,7 +102,7 @@ def test_epoch_arithmetic(oracle):
     assert view(oracle.contract, "epochAt", genesis + HOUR) == 1
     assert view(oracle.contract, "epochAt", genesis + 10 * HOUR + 7) == 10
     assert view(oracle.contract, "epochAt", oracle.chain_time()) == GENESIS_EPOCHS_AGO
-    with reverts("OracleInvalidDisputeParams", field=b32("timestamp"), value=genesis - 1):
+    with reverts("OracleBeforeGenesis", timestamp=genesis - 1, genesis=genesis):
         view(oracle.contract, "epochAt", genesis - 1)
 
 

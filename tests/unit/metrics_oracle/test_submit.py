@@ -30,7 +30,6 @@ def test_single_report_is_stored_with_its_stamp(oracle, synced, last_epoch, subm
     assert accepted == {
         "configVersion": 1,
         "signers": 0b111,
-        "count": 1,
         "reportsHash": keccak(pack_reports([report])),
     }
     assert oracle.decode_batch(receipt["transactionHash"]) == [report]

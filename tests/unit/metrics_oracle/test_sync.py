@@ -74,7 +74,7 @@ def test_inventory_update_reaches_the_oracle_in_the_same_transaction(oracle, syn
             "ratedTflops": RATED_TFLOPS,
         }
     ]
-    with reverts("OracleInventoryMismatch", assetId=synced, reported=NODE_1, attestedPrefix=_prefix(NODE_2)):
+    with reverts("OracleInventoryMismatch", assetId=synced, epoch=11, reported=NODE_1, attestedPrefix=_prefix(NODE_2)):
         submit([make_report(synced, 11)])
     submit([make_report(synced, 11, inventory_hash=NODE_2)])
     assert oracle.latest_epoch(synced) == 11
