@@ -171,7 +171,7 @@ def status(rpc: str, deployments: Path | None, outbox: Path | None) -> None:
         )
     console.print(table)
     if outbox is not None:
-        console.print(f"outbox {outbox}: {Outbox(outbox).counts()}")
+        console.print(f"outbox {outbox}: {Outbox(outbox, read_only=True).counts()}")
 
 
 @oracle.command()
@@ -273,8 +273,26 @@ def _feeder(
         _transmitter(keystore, from_address),
         echo=console.print,
     )
+    observer = None
+    if signer_urls:
+        # Several operators: the reports are the median of the signers' own observations.
+        from compute_rwa.oracle.network import Transmitter
+
+        transmitter = Transmitter(list(signer_urls), client.signer_config().threshold)
+        ids = [i.asset_id for i in inventories]
+
+        def observer(epoch: int) -> list[Report]:
+            return transmitter.round(epoch, ids)
+
     feeder = Feeder(
-        client, outbox, submitter, inventories, sources=sources, sample_interval=sample_interval, echo=console.print
+        client,
+        outbox,
+        submitter,
+        inventories,
+        sources=sources,
+        sample_interval=sample_interval,
+        observer=observer,
+        echo=console.print,
     )
     return feeder, client, inventories
 
@@ -312,7 +330,8 @@ def run(
     feeder, client, inventories = _feeder(
         rpc, deployments, inventory, outbox, keystore, from_address, signer_keystores, signer_urls, sample_interval
     )
-    feeder.sources = [_source(source, prometheus_url, inventories, sample_interval)]
+    if not signer_urls:  # with remote signers, the observations are theirs
+        feeder.sources = [_source(source, prometheus_url, inventories, sample_interval)]
     if once:
         feeder.tick()
         console.print(_status_table(feeder.status, client))

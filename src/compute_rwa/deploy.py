@@ -243,7 +243,5 @@ def _configure_oracle(
         _version, threshold, current = oracle.functions.signerConfig().call()
         if list(current) != signers or threshold != plan.oracle.threshold:
             echo(f"  + oracle signers: {plan.oracle.threshold} of {len(signers)}")
-            sender.transact(
-                oracle.functions.setSigners(signers, plan.oracle.threshold), deployer, "MetricsOracle"
-            )
+            sender.transact(oracle.functions.setSigners(signers, plan.oracle.threshold), deployer, "MetricsOracle")
             log.record("oracle-signers", signers)

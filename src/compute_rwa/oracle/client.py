@@ -9,10 +9,12 @@ from functools import cached_property
 from typing import Any
 
 from eth_typing import ChecksumAddress
+from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
-from web3.types import TxReceipt
+from web3.types import RPCEndpoint, TxReceipt
 
+from compute_rwa.errors import ChainUnavailableError
 from compute_rwa.oracle.reports import OracleDomain, Report, unpack_reports
 from compute_rwa.tx import Signer, TxSender, contract_at, guard
 
@@ -125,7 +127,38 @@ class OracleClient:
         return bytes(prefix), int(gpus), int(power), int(tflops)
 
     def unsynced(self, asset_ids: Iterable[int]) -> list[int]:
-        return [a for a in asset_ids if self.asset_cache(a)[1] == 0]
+        """The assets whose attestation the oracle has not loaded (one batched round trip)."""
+        ids = list(asset_ids)
+        answers = self._batch_view("assetCache(uint256)", ids)
+        # assetCache returns (bytes20, uint32 gpuCount, ...): a zero GPU count means not synced.
+        return [a for a, raw in zip(ids, answers, strict=True) if int.from_bytes(raw[32:64], "big") == 0]
+
+    def _batch_view(self, signature: str, asset_ids: Sequence[int]) -> list[bytes]:
+        """`signature(assetId)` for every id, as raw eth_calls in JSON-RPC batches of 500.
+
+        The calldata is encoded here once per call (selector + one word): web3's contract
+        wrapper re-derives the function ABI on every call, which costs more than the call itself
+        when a feeder checks a thousand assets."""
+        selector = keccak(text=signature)[:4]
+        out: list[bytes] = []
+        provider: Any = self.w3.provider
+        for start in range(0, len(asset_ids), 500):
+            calls = [
+                (
+                    RPCEndpoint("eth_call"),
+                    [{"to": self.address, "data": "0x" + (selector + a.to_bytes(32, "big")).hex()}, "latest"],
+                )
+                for a in asset_ids[start : start + 500]
+            ]
+            # Raw JSON-RPC batch: web3's per-call result formatters cost more than the calls.
+            responses = provider.make_batch_request(calls)
+            if not isinstance(responses, list):
+                raise ChainUnavailableError(f"batch eth_call refused: {responses}")
+            for response in sorted(responses, key=lambda r: int(r["id"])):
+                if "error" in response:
+                    raise ChainUnavailableError(f"eth_call {signature} failed: {response['error']}")
+                out.append(bytes.fromhex(str(response["result"]).removeprefix("0x")))
+        return out
 
     # ------------------------------------------------------------ submission
 
@@ -136,19 +169,12 @@ class OracleClient:
         return self._send(signer, "submitReports", packed_reports, signatures)
 
     def latest_epochs(self, asset_ids: Sequence[int]) -> dict[int, int | None]:
-        """Newest epoch held per asset (None: none yet), in one batched RPC round trip."""
-        fn = self.contract.functions.latestEpoch
-        out: dict[int, int | None] = {}
+        """Newest epoch held per asset (None: none yet), in batched RPC round trips."""
         ids = list(asset_ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            with self.w3.batch_requests() as batch:
-                for asset_id in chunk:
-                    batch.add(fn(asset_id))
-                results: list[Any] = list(batch.execute())
-            for asset_id, result in zip(chunk, results, strict=True):
-                exists, epoch = result
-                out[asset_id] = int(epoch) if exists else None
+        out: dict[int, int | None] = {}
+        for asset_id, raw in zip(ids, self._batch_view("latestEpoch(uint256)", ids), strict=True):
+            exists = int.from_bytes(raw[:32], "big") != 0
+            out[asset_id] = int.from_bytes(raw[32:64], "big") if exists else None
         return out
 
     def settled(self, reports: Iterable[Report]) -> set[tuple[int, int]]:
