@@ -31,7 +31,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any, Literal, TypeVar
 
 import requests
@@ -44,10 +43,22 @@ from web3.types import RPCEndpoint, TxParams, TxReceipt
 
 from compute_rwa.errors import ChainUnavailableError, ContractRevertError, InvalidInputError
 from compute_rwa.oracle.client import OracleClient
+from compute_rwa.oracle.fees import Fees, bump_fees, fee_columns
 from compute_rwa.oracle.outbox import Outbox, ReportKey, SentBatch, SentTx
 from compute_rwa.oracle.quorum import Quorum
 from compute_rwa.oracle.reports import OracleDomain, Report, pack_reports
+from compute_rwa.oracle.rpc_errors import classify, describe_revert, rpc_value, unsupported
+from compute_rwa.oracle.rpc_errors import culprit as revert_culprit
 from compute_rwa.tx import address_of, guard
+
+__all__ = [
+    "TRANSIENT_ERRORS",
+    "Fees",
+    "SubmitResult",
+    "Submitter",
+    "bump_fees",
+    "describe_revert",
+]
 
 T = TypeVar("T")
 
@@ -60,12 +71,6 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ProviderConnectionError,
 )
 
-#: Node messages (lower case fragments, geth, Nethermind, Erigon, Besu, anvil) for a broadcast of a
-#: transaction the pool already holds, and for one whose nonce is already used.
-_ALREADY_KNOWN = ("already known", "already imported", "alreadyknown", "known transaction", "already in the pool")
-_NONCE_USED = ("nonce too low", "nonce is too low", "oldnonce", "nonce too small", "nonce has already been used")
-_UNDERPRICED = ("underpriced", "fee too low", "feetoolow", "replacement transaction")
-
 #: Reverts meaning the chain already holds the report, or a newer epoch of its asset.
 _SETTLED_ERRORS = frozenset({"OracleReportAlreadyAccepted", "OracleEpochNotIncreasing"})
 
@@ -74,49 +79,6 @@ _RECEIPT_LOOKUPS = 3  # a node may index a block's receipts a moment after its n
 
 def _silent(_line: str) -> None:
     pass
-
-
-@dataclass(frozen=True)
-class Fees:
-    """EIP-1559 fees (`max_fee`, `tip`), or a legacy `gas_price` on chains without a base fee."""
-
-    max_fee: int | None = None
-    tip: int | None = None
-    gas_price: int | None = None
-
-    @property
-    def highest(self) -> int:
-        """The most a unit of gas may cost under these fees."""
-        return self.gas_price if self.gas_price is not None else int(self.max_fee or 0)
-
-    def params(self) -> dict[str, int]:
-        if self.gas_price is not None:
-            return {"gasPrice": self.gas_price}
-        assert self.max_fee is not None and self.tip is not None
-        return {"maxFeePerGas": self.max_fee, "maxPriorityFeePerGas": self.tip, "type": 2}
-
-    def describe(self) -> str:
-        if self.gas_price is not None:
-            return f"gasPrice {self.gas_price / 1e9:.3f} gwei"
-        return f"maxFee {int(self.max_fee or 0) / 1e9:.3f} gwei, tip {int(self.tip or 0) / 1e9:.3f} gwei"
-
-
-def bump_fees(old: Fees, fresh: Fees, factor: float) -> Fees:
-    """Fees of a replacement: every old fee times `factor` and at least +10% (+1 wei) - nodes refuse
-    a replacement that does not raise both the fee cap and the tip by 10% - and never below what
-    the chain asks now (`fresh`), so that a replacement after a base-fee rise is not stuck too."""
-
-    exact = Fraction(repr(factor))  # 1.125 is 9/8: no float rounding in wei amounts
-
-    def up(value: int) -> int:
-        return max(math.ceil(value * exact), value + value // 10 + 1)
-
-    if old.gas_price is not None:
-        return Fees(gas_price=max(up(old.gas_price), fresh.highest))
-    assert old.max_fee is not None and old.tip is not None
-    tip = max(up(old.tip), fresh.tip or 0)
-    max_fee = max(up(old.max_fee), fresh.max_fee or 0, tip)
-    return Fees(max_fee=max_fee, tip=tip)
 
 
 @dataclass
@@ -418,7 +380,7 @@ class Submitter:
         The revert names one report; it is rejected, deferred or its asset synced, and the caller
         builds the next batch. A refusal that names no report of the batch is not the reports'
         fault (quorum, pause, configuration): it is raised, and nothing in the outbox changes."""
-        culprit = _culprit(err, batch)
+        culprit = revert_culprit(err, batch)
         text = describe_revert(err)
         if err.error_name in _SETTLED_ERRORS and self._settle(batch, result):
             return
@@ -550,11 +512,11 @@ class Submitter:
             if tx_hash is None:
                 raise _StopRunError(f"nonce {nonce} was taken while sending")
             if keys is not None:
-                self.outbox.mark_sent(keys, tx_hash, nonce, raw, data=data, gas=gas, **_fee_columns(fees))
+                self.outbox.mark_sent(keys, tx_hash, nonce, raw, data=data, gas=gas, **fee_columns(fees))
         else:
             raw, tx_hash = signed
             if keys is not None:
-                self.outbox.mark_sent(keys, tx_hash, nonce, raw, data=data, gas=gas, **_fee_columns(fees))
+                self.outbox.mark_sent(keys, tx_hash, nonce, raw, data=data, gas=gas, **fee_columns(fees))
             self._broadcast(raw)
         tx_record = SentTx(tx_hash, nonce, raw, data, gas, fees.max_fee, fees.tip, fees.gas_price,
                            tuple(keys or ()), time.time(), None)  # fmt: skip
@@ -576,7 +538,7 @@ class Submitter:
         try:
             self._rpc("eth_sendRawTransaction", lambda: self.w3.eth.send_raw_transaction(raw))
         except Web3RPCError as exc:
-            status = _classify(exc)
+            status = classify(exc)
             if status is None:
                 raise
             return status
@@ -620,11 +582,11 @@ class Submitter:
             if tx_hash is None:
                 return batch  # the nonce was used meanwhile: `_check` will say by which transaction
             if recorded:
-                self.outbox.mark_replaced(old.tx_hash, tx_hash, raw, gas=old.gas, **_fee_columns(fees))
+                self.outbox.mark_replaced(old.tx_hash, tx_hash, raw, gas=old.gas, **fee_columns(fees))
         else:
             raw, tx_hash = signed
             if recorded:
-                self.outbox.mark_replaced(old.tx_hash, tx_hash, raw, gas=old.gas, **_fee_columns(fees))
+                self.outbox.mark_replaced(old.tx_hash, tx_hash, raw, gas=old.gas, **fee_columns(fees))
             self._broadcast(raw)
         result.replacements += 1
         self.echo(f"replaced tx 0x{old.tx_hash.hex()} with 0x{tx_hash.hex()} (nonce {old.nonce}, {fees.describe()})")
@@ -658,7 +620,7 @@ class Submitter:
         try:
             raw = self._rpc("eth_signTransaction", lambda: self._node_sign(tx))
         except Web3RPCError as exc:
-            if not _unsupported(exc):
+            if not unsupported(exc):
                 raise
             self._node_signs = False
             self.echo("the node does not sign transactions (eth_signTransaction): it will send them itself")
@@ -669,7 +631,7 @@ class Submitter:
     def _node_sign(self, tx: TxParams) -> bytes:
         """eth_signTransaction, asked directly: geth answers {raw, tx}, anvil the raw hex alone,
         and web3.py's formatter expects the former."""
-        params = {k: _rpc_value(v) for k, v in tx.items()}
+        params = {k: rpc_value(v) for k, v in tx.items()}
         answer = self.w3.manager.request_blocking(RPCEndpoint("eth_signTransaction"), [params])
         raw = answer.get("raw") if isinstance(answer, dict) else answer
         if not isinstance(raw, str | bytes):
@@ -681,7 +643,7 @@ class Submitter:
         try:
             return bytes(self._rpc("eth_sendTransaction", lambda: self.w3.eth.send_transaction(tx)))
         except Web3RPCError as exc:
-            if _classify(exc) == "nonce used":
+            if classify(exc) == "nonce used":
                 return None
             raise
 
@@ -731,79 +693,6 @@ class Submitter:
                 self._sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
-
-
-def describe_revert(err: ContractRevertError) -> str:
-    """`Error(arg=value, ...)` with bytes32 labels (the oracle's `field`, `reason`) as text."""
-    args = ", ".join(f"{k}={_render(v)}" for k, v in err.args_by_name.items())
-    return f"{err.error_name}({args})"
-
-
-def _render(value: Any) -> str:
-    if isinstance(value, bytes):
-        text = value.rstrip(b"\0")
-        if text and len(value) == 32 and all(32 <= c < 127 for c in text):
-            return text.decode()
-        return "0x" + value.hex()
-    return str(value)
-
-
-def _culprit(err: ContractRevertError, batch: Sequence[Report]) -> Report | None:
-    """The report a revert names: its assetId, and its epoch (every per-report error of the oracle
-    carries both; OracleAssetNotSynced names only the asset, whose first report is then taken)."""
-    asset_id = err.args_by_name.get("assetId")
-    epoch = err.args_by_name.get("epoch")
-    if asset_id is None:
-        return None
-    for report in batch:
-        if report.asset_id == asset_id and (epoch is None or report.epoch == epoch):
-            return report
-    return None
-
-
-def _classify(exc: Web3RPCError) -> str | None:
-    message = _rpc_message(exc)
-    for status, fragments in (
-        ("already known", _ALREADY_KNOWN),
-        ("nonce used", _NONCE_USED),
-        ("underpriced", _UNDERPRICED),
-    ):
-        if any(f in message for f in fragments):
-            return status
-    return None
-
-
-def _unsupported(exc: Web3RPCError) -> bool:
-    """Whether the node refused a method as unknown or unsupported (not the request as wrong)."""
-    rpc = exc.rpc_response or {}
-    error = rpc.get("error") if isinstance(rpc, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    message = _rpc_message(exc)
-    return code in (-32601, -32004) or any(
-        f in message for f in ("method not found", "not supported", "does not exist", "not available", "unsupported")
-    )
-
-
-def _rpc_message(exc: Web3RPCError) -> str:
-    rpc = exc.rpc_response or {}
-    error = rpc.get("error") if isinstance(rpc, dict) else None
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return str(error["message"]).lower()
-    return str(exc).lower()
-
-
-def _rpc_value(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return hex(value)
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    return value
-
-
-def _fee_columns(fees: Fees) -> dict[str, int | None]:
-    return {"max_fee": fees.max_fee, "tip": fees.tip, "gas_price": fees.gas_price}
 
 
 def _require(ok: bool, name: str, problem: str) -> None:
