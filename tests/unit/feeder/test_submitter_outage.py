@@ -86,12 +86,15 @@ def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnChain]:
     workdir = tmp_path_factory.mktemp("outage")
     state = workdir / "anvil-state.json"
     chain = LocalChain("anvil", accounts=5, extra_args=("--state", str(state))).start()
+    own = None
     try:
         w3 = connect(chain.url)
         oracle, assets = deploy(w3, workdir)
-        yield OwnChain(chain, state, oracle, assets, w3.eth.accounts[4])
+        own = OwnChain(chain, state, oracle, assets, w3.eth.accounts[4])
+        yield own
     finally:
-        chain.stop()
+        # Tests restart the node: stop whichever process is current, not only the first one.
+        (own.chain if own is not None else chain).stop()
 
 
 def submitter(own: OwnChain, outbox: Outbox, lines: list[str]) -> Submitter:
