@@ -52,6 +52,14 @@ deployments_option = click.option(
 )
 
 
+def sender_options(command: click.decorators.FC) -> click.decorators.FC:
+    """--keystore / --from: who pays for a transaction (see `_transmitter`)."""
+    command = click.option("--from", "from_address", help="A node-unlocked address (local chains).")(command)
+    return click.option(
+        "--keystore", type=click.Path(path_type=Path, exists=True), help="Keystore of the paying account."
+    )(command)
+
+
 def _suite(rpc: str, deployments: Path | None) -> tuple[SuiteClient, OracleClient]:
     w3 = connect(rpc)
     path = registry_path(w3.eth.chain_id, deployments)
@@ -479,8 +487,7 @@ def serve_signer(
 @click.argument("asset_ids", type=click.IntRange(1), nargs=-1, required=True)
 @rpc_option
 @deployments_option
-@click.option("--keystore", type=click.Path(path_type=Path, exists=True))
-@click.option("--from", "from_address")
+@sender_options
 def sync(
     asset_ids: tuple[int, ...], rpc: str, deployments: Path | None, keystore: Path | None, from_address: str | None
 ) -> None:
@@ -495,8 +502,7 @@ def sync(
 @click.argument("amount", type=click.IntRange(1))
 @rpc_option
 @deployments_option
-@click.option("--keystore", type=click.Path(path_type=Path, exists=True))
-@click.option("--from", "from_address")
+@sender_options
 def bond(
     signer: str, amount: int, rpc: str, deployments: Path | None, keystore: Path | None, from_address: str | None
 ) -> None:
@@ -515,8 +521,7 @@ def bond(
 @click.argument("epoch", type=click.IntRange(0))
 @rpc_option
 @deployments_option
-@click.option("--keystore", type=click.Path(path_type=Path, exists=True))
-@click.option("--from", "from_address")
+@sender_options
 def challenge(
     asset_id: int, epoch: int, rpc: str, deployments: Path | None, keystore: Path | None, from_address: str | None
 ) -> None:
@@ -535,8 +540,7 @@ def challenge(
 @click.argument("metric", type=click.Choice([m.name.lower() for m in Metric]))
 @rpc_option
 @deployments_option
-@click.option("--keystore", type=click.Path(path_type=Path, exists=True))
-@click.option("--from", "from_address")
+@sender_options
 def feed(
     asset_id: int, metric: str, rpc: str, deployments: Path | None, keystore: Path | None, from_address: str | None
 ) -> None:
@@ -546,3 +550,43 @@ def feed(
         "MetricFeed", _transmitter(keystore, from_address), client.address, asset_id, int(Metric[metric.upper()])
     )
     console.print(f"{contract.functions.description().call()}: {contract.address}")
+
+
+@oracle.command()
+@click.argument("asset_id", type=click.IntRange(1))
+@click.argument("epoch", type=click.IntRange(0))
+@click.option("--uphold/--reject", required=True, help="Uphold voids the report and slashes its signers.")
+@rpc_option
+@deployments_option
+@sender_options
+def resolve(
+    asset_id: int,
+    epoch: int,
+    uphold: bool,
+    rpc: str,
+    deployments: Path | None,
+    keystore: Path | None,
+    from_address: str | None,
+) -> None:
+    """Arbiter: decide the open challenge of ASSET_ID's report for EPOCH."""
+    _suite_, client = _suite(rpc, deployments)
+    client.resolve(asset_id, epoch, uphold, _transmitter(keystore, from_address))
+    verdict = "upheld: the report is void" if uphold else "rejected: the report stands"
+    console.print(f"challenge of asset {asset_id} epoch {epoch} {verdict}")
+
+
+@oracle.command("withdraw-bond")
+@click.argument("amount", type=click.IntRange(1))
+@click.option("--to", "to_address", required=True, help="Receiver of the withdrawn bond.")
+@rpc_option
+@deployments_option
+@sender_options
+def withdraw_bond(
+    amount: int, to_address: str, rpc: str, deployments: Path | None, keystore: Path | None, from_address: str | None
+) -> None:
+    """Signer: withdraw AMOUNT of free bond (a removed signer waits one dispute window)."""
+    _suite_, client = _suite(rpc, deployments)
+    signer = _transmitter(keystore, from_address)
+    client.withdraw_bond(amount, Web3.to_checksum_address(to_address), signer)
+    bond_, locked, _ = client.bond_of(signer if isinstance(signer, str) else signer.address)
+    console.print(f"withdrew {amount:,}; bond now {bond_:,} (locked {locked:,})")

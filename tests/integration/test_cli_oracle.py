@@ -92,6 +92,48 @@ def test_run_once_measures_signs_and_lands_the_last_epoch(chain, roles, oracle, 
     assert report["epoch"] == landed.epoch and report["uptime_bps"] == landed.uptime_bps
 
 
+def test_challenge_and_arbiter_verdict_from_the_command_line(chain, suite, roles, oracle, operator_files):
+    folder, asset_id, inventory, keystores = operator_files
+    common = ["--rpc", chain.url, "--deployments", str(folder)]
+    outbox = str(folder / "feeder.sqlite")
+    ran = CliRunner().invoke(
+        main,
+        [
+            "oracle",
+            "run",
+            "--once",
+            *common,
+            "--inventory",
+            str(inventory),
+            "--outbox",
+            outbox,
+            "--from",
+            roles.admin,
+            "--source",
+            "simulator",
+            *keystores,
+        ],
+        env={"COMPUTE_RWA_KEYSTORE_PASSWORD": PASSWORD},
+    )
+    assert ran.exit_code == 0, ran.output
+    epoch = oracle.latest_epoch(asset_id)
+    suite.sender.transact(suite.payment_token.functions.mint(roles.outsider, 10**9), roles.admin, "USD")
+
+    challenged = CliRunner().invoke(
+        main, ["oracle", "challenge", str(asset_id), str(epoch), *common, "--from", roles.outsider]
+    )
+    assert challenged.exit_code == 0, challenged.output
+    upheld = CliRunner().invoke(
+        main, ["oracle", "resolve", str(asset_id), str(epoch), "--uphold", *common, "--from", roles.admin]
+    )
+    assert upheld.exit_code == 0, upheld.output
+    assert oracle.report(asset_id, epoch).voided
+    refused = CliRunner().invoke(
+        main, ["oracle", "resolve", str(asset_id), str(epoch), "--reject", *common, "--from", roles.admin]
+    )
+    assert refused.exit_code != 0 and refused.exception.error_name == "OracleNoOpenChallenge"
+
+
 def test_an_inventory_that_does_not_match_the_registry_is_refused_at_start(chain, roles, operator_files):
     folder, asset_id, inventory, keystores = operator_files
     entries = json.loads(inventory.read_text())
