@@ -202,15 +202,27 @@ def _grant_roles(
         "COMPLIANCE_ROLE": plan.compliance_agents or (me,),
         "PAUSER_ROLE": plan.pausers or (me,),
     }
+    _grant(registry, "AssetRegistry", holders, deployer, sender, log, echo)
+
+
+def _grant(
+    contract: Contract,
+    label: str,
+    holders: dict[str, tuple[ChecksumAddress, ...]],
+    deployer: Signer,
+    sender: TxSender,
+    log: _StepLog,
+    echo: Callable[[str], None],
+) -> None:
+    """Grants each role to its accounts on `contract`, skipping grants already on chain."""
     for role_name, accounts in holders.items():
-        role = registry.functions[role_name]().call()
+        role = contract.functions[role_name]().call()
         for account in accounts:
-            step = f"grant:{role_name}:{account}"
-            if registry.functions.hasRole(role, account).call():
+            if contract.functions.hasRole(role, account).call():
                 continue
-            echo(f"  + granting {role_name} to {account}")
-            sender.transact(registry.functions.grantRole(role, account), deployer, "AssetRegistry")
-            log.record(step, True)
+            echo(f"  + granting {label} {role_name} to {account}")
+            sender.transact(contract.functions.grantRole(role, account), deployer, label)
+            log.record(f"grant:{label}:{role_name}:{account}", True)
 
 
 def _configure_oracle(
@@ -227,17 +239,8 @@ def _configure_oracle(
         echo("  + registry tells the oracle of inventory changes")
         sender.transact(registry.functions.setInventoryListener(oracle.address), deployer, "AssetRegistry")
         log.record("listener:" + oracle.address, True)
-    for role_name, accounts in {
-        "ARBITER_ROLE": plan.oracle.arbiters or (me,),
-        "PAUSER_ROLE": plan.pausers or (me,),
-    }.items():
-        role = oracle.functions[role_name]().call()
-        for account in accounts:
-            if oracle.functions.hasRole(role, account).call():
-                continue
-            echo(f"  + granting oracle {role_name} to {account}")
-            sender.transact(oracle.functions.grantRole(role, account), deployer, "MetricsOracle")
-            log.record(f"oracle-grant:{role_name}:{account}", True)
+    oracle_roles = {"ARBITER_ROLE": plan.oracle.arbiters or (me,), "PAUSER_ROLE": plan.pausers or (me,)}
+    _grant(oracle, "MetricsOracle", oracle_roles, deployer, sender, log, echo)
     signers = list(plan.oracle.signers)
     if signers:
         _version, threshold, current = oracle.functions.signerConfig().call()
