@@ -17,7 +17,7 @@ from web3.exceptions import ProviderConnectionError
 from compute_rwa.chain import connect
 from compute_rwa.cli_oracle import oracle
 from compute_rwa.client import SuiteClient
-from compute_rwa.deploy import Deployment, DeployPlan, deploy_suite, registry_path
+from compute_rwa.deploy import Deployment, DeployPlan, OraclePlan, deploy_suite, registry_path
 from compute_rwa.errors import ChainUnavailableError, ComputeRwaError
 from compute_rwa.keys import load_signer
 from compute_rwa.tx import TxSender
@@ -35,13 +35,16 @@ def _client(rpc: str, deployments: Path | None) -> SuiteClient:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """GPU compute capacity as a real-world asset: deploy the suite, inspect assets and revenue.
+    """GPU compute capacity as a real-world asset: deploy the suite, inspect assets and revenue,
+    run the usage and efficiency oracle's feeder.
 
     \b
     Examples:
       compute-rwa demo
       COMPUTE_RWA_PRIVATE_KEY=0x... compute-rwa deploy --rpc http://127.0.0.1:8545
       compute-rwa assets --rpc http://127.0.0.1:8545 --json
+      compute-rwa oracle run --rpc URL --inventory inventory.json --outbox feeder.sqlite --source nvml
+      compute-rwa oracle status --rpc URL
     """
 
 
@@ -61,6 +64,10 @@ def _address(_ctx: click.Context, param: click.Parameter, value: str | None) -> 
     return Web3.to_checksum_address(value)
 
 
+def _addresses(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[ChecksumAddress, ...]:
+    return tuple(a for a in (_address(ctx, param, v) for v in values) if a is not None)
+
+
 @main.command()
 @click.option("--rpc", required=True, help="JSON-RPC endpoint URL of the target chain.")
 @click.option("--keystore", type=click.Path(path_type=Path, exists=True), help="Encrypted JSON keystore.")
@@ -72,6 +79,10 @@ def _address(_ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.option("--admin-delay", type=int, default=2 * 24 * 3600, show_default=True, help="Admin hand-over delay, s.")
 @click.option("--confirmations", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--deployments", type=click.Path(path_type=Path), help="Folder of <chainId>.json registries.")
+@click.option("--oracle-signer", "oracle_signers", multiple=True, callback=_addresses, help="Oracle signer (repeat).")
+@click.option("--oracle-threshold", type=click.IntRange(1, 16), default=1, show_default=True, help="Signatures needed.")
+@click.option("--epoch-seconds", type=click.IntRange(60, 86400), default=3600, show_default=True, help="Oracle epoch.")
+@click.option("--bond-token", callback=_address, help="Token of oracle bonds (default: the payment token).")
 def deploy(
     rpc: str,
     keystore: Path | None,
@@ -81,6 +92,10 @@ def deploy(
     admin_delay: int,
     confirmations: int,
     deployments: Path | None,
+    oracle_signers: tuple[ChecksumAddress, ...],
+    oracle_threshold: int,
+    epoch_seconds: int,
+    bond_token: ChecksumAddress | None,
 ) -> None:
     """Deploy the suite (or resume an interrupted deployment) and record its addresses."""
     w3 = connect(rpc)
@@ -90,6 +105,9 @@ def deploy(
         payment_token=payment_token,
         protocol_fee_bps=protocol_fee_bps,
         admin_transfer_delay=admin_delay,
+        oracle=OraclePlan(
+            epoch_seconds=epoch_seconds, bond_token=bond_token, signers=oracle_signers, threshold=oracle_threshold
+        ),
     )
     result = deploy_suite(
         w3,
@@ -99,7 +117,7 @@ def deploy(
         directory=deployments,
         echo=console.print,
     )
-    console.print(f"registry {result.registry} on chain {result.chain_id}")
+    console.print(f"registry {result.registry}, oracle {result.oracle} on chain {result.chain_id}")
 
 
 @main.command()

@@ -70,3 +70,29 @@ def test_telemetry_read_reports_malformed_input_with_source_and_field(tmp_path):
     assert isinstance(result.exception, InvalidInputError)
     assert result.exception.field == "DCGM_FI_DEV_GPU_UTIL.UUID"
     assert str(bad) in result.exception.source
+
+
+def test_deploy_configures_the_oracle_signers(chain, tmp_path, w3):
+    from compute_rwa.deploy import Deployment
+    from compute_rwa.oracle.client import OracleClient
+
+    signers = [Account.from_key(bytes([i]) * 32).address for i in (1, 2, 3)]
+    args = ["deploy", "--rpc", chain.url, "--deployments", str(tmp_path), "--admin-delay", "0"]
+    for signer in signers:
+        args += ["--oracle-signer", signer]
+    result = CliRunner().invoke(
+        main, [*args, "--oracle-threshold", "2", "--epoch-seconds", "600"], env={"COMPUTE_RWA_PRIVATE_KEY": ANVIL_KEY_0}
+    )
+    assert result.exit_code == 0, result.output
+    deployment = Deployment.load(tmp_path / "31337.json")
+    assert deployment.oracle is not None
+    oracle = OracleClient(w3, deployment.oracle)
+    config = oracle.signer_config()
+    assert (list(config.signers), config.threshold, oracle.epoch_seconds) == (signers, 2, 600)
+
+
+def test_deploy_refuses_a_malformed_oracle_signer(chain, tmp_path):
+    result = CliRunner().invoke(
+        main, ["deploy", "--rpc", chain.url, "--deployments", str(tmp_path), "--oracle-signer", "0x1234"]
+    )
+    assert result.exit_code == 2 and "not an Ethereum address" in result.output
