@@ -51,8 +51,8 @@ def registry_path(chain_id: int, directory: Path | None = None) -> Path:
 
 @dataclass
 class OraclePlan:
-    """The metrics oracle's parameters. Bonds are in the bond token's smallest unit (the payment
-    token unless `bond_token` is given); the defaults suit a 6-decimal stablecoin. `genesis`
+    """The metrics oracle's parameters. Bond amounts are in whole tokens of the bond token (the
+    payment token unless `bond_token` is given), scaled by its decimals at deployment. `genesis`
     defaults to the start of the current epoch on the chain's clock."""
 
     epoch_seconds: int = 3600
@@ -63,9 +63,9 @@ class OraclePlan:
     arbiters: tuple[ChecksumAddress, ...] = ()
     dispute_window: int = 24 * 3600
     resolution_timeout: int = 7 * 24 * 3600
-    challenge_bond: int = 100 * 10**6
-    slash_amount: int = 500 * 10**6
-    min_signer_bond: int = 1_000 * 10**6
+    challenge_bond_tokens: int = 100
+    slash_tokens: int = 500
+    min_signer_bond_tokens: int = 1_000
 
 
 @dataclass
@@ -163,16 +163,24 @@ def deploy_suite(
     if genesis is None:
         now = int(w3.eth.get_block("latest")["timestamp"])
         genesis = now - now % op.epoch_seconds
+    bond_token = op.bond_token or payment
+    unit = 10 ** int(contract_at(w3, "MockStablecoin", bond_token).functions.decimals().call())
     oracle = deployed(
         "MetricsOracle",
         "MetricsOracle",
         admin,
         plan.admin_transfer_delay,
         registry.address,
-        op.bond_token or payment,
+        bond_token,
         op.epoch_seconds,
         genesis,
-        (op.dispute_window, op.resolution_timeout, op.challenge_bond, op.slash_amount, op.min_signer_bond),
+        (
+            op.dispute_window,
+            op.resolution_timeout,
+            op.challenge_bond_tokens * unit,
+            op.slash_tokens * unit,
+            op.min_signer_bond_tokens * unit,
+        ),
     )
     if admin == me:
         _grant_roles(registry, deployer, sender, plan, log, echo)
