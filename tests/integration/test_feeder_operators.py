@@ -5,36 +5,15 @@ exactly the medians, once."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from compute_rwa.oracle.feeder import Feeder
 from compute_rwa.oracle.network import RemoteQuorum, SignerService, Transmitter, median_reports
 from compute_rwa.oracle.outbox import Outbox
-from compute_rwa.oracle.reports import Report
 from compute_rwa.oracle.submitter import Submitter
-from compute_rwa.telemetry import AssetInventory, aggregate_epoch
-from compute_rwa.telemetry.simulator import Fault, SimulatedFleet
+from compute_rwa.telemetry import AssetInventory
+from compute_rwa.telemetry.simulator import Fault
+from tests.unit.feeder_network.support import simulated_operator
 
 INTERVAL = 60
-
-
-def operator(seed: int, inventories: Sequence[AssetInventory], oracle, faults=()):
-    uuids = [u for i in inventories for u in i.gpu_uuids]
-    fleet = SimulatedFleet(uuids, sample_interval=INTERVAL, start_at=oracle.genesis, seed=seed, faults=faults)
-
-    def observe(epoch: int, asset_ids: Sequence[int]) -> list[Report]:
-        start = oracle.epoch_start(epoch)
-        result = aggregate_epoch(
-            fleet.samples_between(start, start + oracle.epoch_seconds),
-            epoch=epoch,
-            genesis=oracle.genesis,
-            epoch_seconds=oracle.epoch_seconds,
-            sample_interval=INTERVAL,
-            inventories=inventories,
-        )
-        return [Report.from_metrics(m) for a, m in result.metrics.items() if a in asset_ids]
-
-    return observe
 
 
 def test_the_feeder_queues_the_signers_median_and_a_remote_quorum_lands_it(
@@ -53,7 +32,12 @@ def test_the_feeder_queues_the_signers_median_and_a_remote_quorum_lands_it(
     # for five minutes, so its uptime is ~1% lower. Within tolerance: it still signs the median.
     lost = Fault(inventories[0].gpu_uuids[0], start + 600, start + 900)
     services = [
-        SignerService(key, operator(seed, inventories, client, faults), chain_id=client.chain_id, oracle=client.address)
+        SignerService(
+            key,
+            simulated_operator(seed, inventories, client, INTERVAL, faults=faults),
+            chain_id=client.chain_id,
+            oracle=client.address,
+        )
         for seed, key, faults in zip((7, 7, 7), oracle_setup.keys[:3], ((), (), (lost,)), strict=True)
     ]
     ids = [i.asset_id for i in inventories]

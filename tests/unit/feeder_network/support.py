@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 
+from compute_rwa.oracle.client import OracleClient
 from compute_rwa.oracle.reports import OracleDomain, Report
+from compute_rwa.telemetry import AssetInventory, aggregate_epoch
+from compute_rwa.telemetry.simulator import SimulatedFleet
 
 SIGNER_KEYS = tuple(Account.from_key(keccak(text=f"oracle-signer-{i}")) for i in range(5))
 INVENTORY = keccak(text="inventory:network-test")
@@ -49,3 +53,27 @@ def own_view(i: int) -> Report:
         energy_wh=3_000 - 11 * i,
         avg_power_w=3_000 + 3 * i,
     )
+
+
+def simulated_operator(
+    seed: int, inventories: Sequence[AssetInventory], oracle: OracleClient, interval: int = 60, **fleet: Any
+) -> Callable[[int, Sequence[int]], list[Report]]:
+    """An operator's `observe`: its own simulated telemetry of the inventories' GPUs, aggregated
+    per epoch on the oracle's clock (`fleet` goes to SimulatedFleet: faults, spread, ...)."""
+    uuids = [u for i in inventories for u in i.gpu_uuids]
+    genesis, epoch_seconds = oracle.genesis, oracle.epoch_seconds
+    simulated = SimulatedFleet(uuids, sample_interval=interval, start_at=genesis, seed=seed, **fleet)
+
+    def observe(epoch: int, asset_ids: Sequence[int]) -> list[Report]:
+        start = genesis + epoch * epoch_seconds
+        result = aggregate_epoch(
+            simulated.samples_between(start, start + epoch_seconds),
+            epoch=epoch,
+            genesis=genesis,
+            epoch_seconds=epoch_seconds,
+            sample_interval=interval,
+            inventories=inventories,
+        )
+        return [Report.from_metrics(m) for a, m in result.metrics.items() if a in asset_ids]
+
+    return observe

@@ -4,34 +4,13 @@ the on-chain domain, and the oracle stores exactly the medians."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from compute_rwa.oracle.network import RemoteQuorum, SignerService, Transmitter, median_reports
-from compute_rwa.oracle.reports import Report, pack_reports, recover_signer
-from compute_rwa.telemetry import AssetInventory, aggregate_epoch
-from compute_rwa.telemetry.simulator import SimulatedFleet
+from compute_rwa.oracle.reports import pack_reports, recover_signer
+from compute_rwa.telemetry import AssetInventory
+from tests.unit.feeder_network.support import simulated_operator
 
 GPUS = tuple(f"GPU-net-{i}" for i in range(8))
 INTERVAL = 60
-
-
-def operator_view(seed, inventory, oracle):
-    """An operator's measurement: its own simulated view of the same eight GPUs."""
-    fleet = SimulatedFleet(GPUS, sample_interval=INTERVAL, start_at=oracle.genesis, seed=seed, gpu_spread_bps=0)
-
-    def observe(epoch: int, asset_ids: Sequence[int]) -> list[Report]:
-        start = oracle.epoch_start(epoch)
-        result = aggregate_epoch(
-            fleet.samples_between(start, start + oracle.epoch_seconds),
-            epoch=epoch,
-            genesis=oracle.genesis,
-            epoch_seconds=oracle.epoch_seconds,
-            sample_interval=INTERVAL,
-            inventories=[inventory],
-        )
-        return [Report.from_metrics(m) for a, m in result.metrics.items() if a in asset_ids]
-
-    return observe
 
 
 def test_three_operators_median_is_signed_by_a_remote_quorum_and_accepted(
@@ -44,7 +23,12 @@ def test_three_operators_median_is_signed_by_a_remote_quorum_and_accepted(
     inventory = AssetInventory(asset_id, GPUS, rated_tflops=7912)
     epoch = client.last_ended_epoch()
     services = [
-        SignerService(key, operator_view(seed, inventory, client), chain_id=client.chain_id, oracle=client.address)
+        SignerService(
+            key,
+            simulated_operator(seed, [inventory], client, INTERVAL, gpu_spread_bps=0),
+            chain_id=client.chain_id,
+            oracle=client.address,
+        )
         for seed, key in zip((11, 22, 33), oracle_setup.keys[:3], strict=True)
     ]
     try:
