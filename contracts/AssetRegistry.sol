@@ -52,6 +52,7 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules, Pausab
     mapping(address token => bool) private _paymentTokenAllowed;
     /// @dev Told of every inventory change (the metrics oracle caches attestations).
     address private _inventoryListener;
+    address private _leaseManager;
 
     /* CONSTRUCTOR */
 
@@ -162,6 +163,18 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules, Pausab
     /// @inheritdoc IAssetRegistry
     function inventoryListener() external view returns (address) {
         return _inventoryListener;
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function setLeaseManager(address manager) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        address previous = _leaseManager;
+        _leaseManager = manager;
+        emit LeaseManagerUpdated(previous, manager);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function leaseManager() external view returns (address) {
+        return _leaseManager;
     }
 
     /* REVENUE */

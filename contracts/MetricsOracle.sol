@@ -10,7 +10,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {EIP712} from "solady/utils/EIP712.sol";
 import {SSTORE2} from "solady/utils/SSTORE2.sol";
 
-import {IMetricsOracle, MetricsReport, Metric} from "./interfaces/IMetricsOracle.sol";
+import {IMetricsOracle, MetricsReport, Metric, ReportStatus} from "./interfaces/IMetricsOracle.sol";
 import {IAssetRegistry} from "./interfaces/IAssetRegistry.sol";
 import {AssetSpec} from "./libraries/AssetTypes.sol";
 import {ReportPacking} from "./libraries/ReportPacking.sol";
@@ -212,6 +212,25 @@ contract MetricsOracle is IMetricsOracle, AccessControlDefaultAdminRules, EIP712
         report = latestReport(assetId);
         if (report.voided) revert OracleReportVoided(assetId, report.epoch);
         if (block.timestamp - report.updatedAt > maxAge) revert OracleReportStale(assetId, report.updatedAt, maxAge);
+    }
+
+    /// @inheritdoc IMetricsOracle
+    function reportStatus(uint256 assetId, uint256 epoch)
+        external
+        view
+        returns (ReportStatus status, uint16 uptimeBps, uint40 updatedAt, uint40 finalAt)
+    {
+        uint256 word = _ring[_ringKey(assetId, epoch)];
+        if (!word.holds(epoch)) return (ReportStatus.Missing, 0, 0, 0);
+        updatedAt = uint40(word.updatedAt());
+        finalAt = updatedAt + _dispute.disputeWindow;
+        if (word.isVoided()) return (ReportStatus.Voided, 0, updatedAt, finalAt);
+        uptimeBps = uint16(word.uptimeBps());
+        if (_challenges[_reportKey(assetId, epoch)].status == ChallengeStatus.Open) {
+            status = ReportStatus.Challenged;
+        } else {
+            status = block.timestamp > finalAt ? ReportStatus.Final : ReportStatus.Disputable;
+        }
     }
 
     /// @inheritdoc IMetricsOracle

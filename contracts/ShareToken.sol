@@ -146,7 +146,27 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
         token.safeTransferFrom(msg.sender, address(this), amount);
         uint256 received = token.balanceOf(address(this)) - balanceBefore;
         if (received != amount) revert ShareFeeOnTransferToken(address(token), amount, received);
+        _split(amount);
+    }
 
+    /// @inheritdoc IShareToken
+    function receiveLeaseRevenue(uint256 amount) external {
+        _checkLeaseManager();
+        if (amount == 0) revert ShareZeroAmount();
+        // The tokens are here already (lease escrow): only the waterfall runs. No pause check:
+        // releasing escrow for service delivered is not new money coming in.
+        _split(amount);
+    }
+
+    /// @inheritdoc IShareToken
+    function payLeaseFunds(address to, uint256 amount) external nonReentrant {
+        _checkLeaseManager();
+        emit LeaseFundsPaid(to, amount);
+        IERC20(paymentToken()).safeTransfer(to, amount);
+    }
+
+    /// @dev Splits `amount`, already held, through the waterfall.
+    function _split(uint256 amount) private {
         FeeState memory fees = _fees;
         (uint256 operatorFee, uint256 protocolFee, uint256 toReserve, uint256 toHolders) =
             RevenueMath.split(amount, fees.operatorFeeBps, fees.protocolFeeBps, fees.reserveBps);
@@ -508,6 +528,10 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
             extcodecopy(address(), ptr, offset, 0x20)
             word := mload(ptr)
         }
+    }
+
+    function _checkLeaseManager() private view {
+        if (msg.sender != _registry().leaseManager()) revert ShareOnlyLeaseManager(msg.sender);
     }
 
     function _registry() private view returns (IAssetRegistry) {

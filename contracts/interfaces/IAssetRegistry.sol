@@ -34,6 +34,9 @@ interface IAssetRegistry {
     /// @notice The contract told of inventory changes (the metrics oracle) was replaced.
     event InventoryListenerUpdated(address indexed previousListener, address indexed newListener);
 
+    /// @notice The lease manager, which keeps lease escrow in the share tokens, was replaced.
+    event LeaseManagerUpdated(address indexed previousManager, address indexed newManager);
+
     /// @notice The admin allowed or disallowed a payment token for new assets.
     event PaymentTokenAllowed(address indexed token, bool allowed);
 
@@ -150,6 +153,15 @@ interface IAssetRegistry {
 
     /// @notice The contract told of inventory changes.
     function inventoryListener() external view returns (address);
+
+    /// @notice Sets the lease manager (admin; zero to unset). Share tokens hold lease escrow for
+    ///         it and let it release escrow into their waterfall or pay lessees from it.
+    /// @dev Replace it only when it holds no escrow: funds it accounted for stay in the share
+    ///      tokens, reachable only through it.
+    function setLeaseManager(address manager) external;
+
+    /// @notice The lease manager share tokens take lease revenue and payouts from.
+    function leaseManager() external view returns (address);
 
     /// @notice The hardware inventory hash of an asset; reverts for an unknown id.
     function inventoryHashOf(uint256 assetId) external view returns (bytes32);

@@ -17,6 +17,20 @@ enum Metric {
     Efficiency
 }
 
+/// @notice Where a report stands for readers who must never use a report that may still be voided
+///         (lease settlement).
+/// @dev Missing: the ring holds no report for that epoch (never sent, or overwritten after
+///      RING_SIZE epochs). Voided: an upheld challenge voided it. Disputable: its challenge window
+///      is still open. Challenged: a challenge awaits the arbiter. Final: the window closed and no
+///      challenge is open; it can no longer be voided.
+enum ReportStatus {
+    Missing,
+    Voided,
+    Disputable,
+    Challenged,
+    Final
+}
+
 /// @notice One asset's metrics for one epoch, as readers see them.
 /// @param epoch Epoch index: the epoch covers [genesis + epoch x epochSeconds, + epochSeconds).
 /// @param utilizationBps Time-weighted mean GPU utilization over the slots that reported one.
@@ -192,6 +206,16 @@ interface IMetricsOracle is IInventoryListener {
 
     /// @notice The newest report; reverts if it is older than `maxAge` seconds or voided.
     function latestReportChecked(uint256 assetId, uint256 maxAge) external view returns (MetricsReport memory);
+
+    /// @notice A report's uptime and whether it can still be voided, in one read (for settlement).
+    /// @return status See `ReportStatus`; only `Final` reports can never be voided.
+    /// @return uptimeBps Reported uptime (zero unless the report is held and not voided).
+    /// @return updatedAt When the report was accepted (zero when missing).
+    /// @return finalAt When its challenge window closes (updatedAt + dispute window; zero when missing).
+    function reportStatus(uint256 assetId, uint256 epoch)
+        external
+        view
+        returns (ReportStatus status, uint16 uptimeBps, uint40 updatedAt, uint40 finalAt);
 
     /// @notice Whether the asset has a report, and the newest epoch.
     function latestEpoch(uint256 assetId) external view returns (bool exists, uint32 epoch);

@@ -31,6 +31,9 @@ interface IShareToken is IERC20Metadata, IERC7943Fungible {
     /// @notice `holder` was paid `amount` of the revenue it had earned.
     event RevenueClaimed(address indexed holder, uint256 amount);
 
+    /// @notice The lease manager paid `amount` of lease escrow to `to` (refund, credit, compensation).
+    event LeaseFundsPaid(address indexed to, uint256 amount);
+
     /// @notice Accrued fees were paid out to `recipient`.
     event FeesWithdrawn(FeeKind indexed kind, address indexed recipient, uint256 amount);
 
@@ -56,6 +59,8 @@ interface IShareToken is IERC20Metadata, IERC7943Fungible {
 
     /// @notice Only the registry may call this.
     error ShareOnlyRegistry(address caller);
+    /// @notice Only the registry's lease manager may call this.
+    error ShareOnlyLeaseManager(address caller);
     /// @notice The token was already initialized.
     error ShareAlreadyInitialized();
     /// @notice The caller lacks the role this call needs.
@@ -99,6 +104,16 @@ interface IShareToken is IERC20Metadata, IERC7943Fungible {
     ///      holders' part goes to the reserve. The rounding remainder is carried, magnified, to
     ///      the next payment: no fraction is lost.
     function distribute(uint256 amount) external;
+
+    /// @notice Runs `amount` of lease escrow this token already holds through the waterfall.
+    /// @dev The registry's lease manager only. Lease payments are escrowed here, in the asset's
+    ///      token, so that settling an epoch moves no tokens; the lease manager accounts for
+    ///      the escrow. Not paused: escrow released for service delivered is not new inflow.
+    ///      Emits `RevenueDistributed` with the lease manager as payer.
+    function receiveLeaseRevenue(uint256 amount) external;
+
+    /// @notice Pays `amount` of lease escrow to `to`. The registry's lease manager only.
+    function payLeaseFunds(address to, uint256 amount) external;
 
     /// @notice Pays the caller everything it has earned. Never paused.
     /// @return amount Amount paid, in the payment token.

@@ -50,7 +50,16 @@ def load_artifact(name: str) -> Artifact:
 
 
 #: Contracts whose custom errors the client decodes (everything a suite call can revert with).
-ERROR_SOURCES = ("AssetRegistry", "ShareToken", "MetricsOracle", "MetricFeed", "MockStablecoin")
+ERROR_SOURCES = (
+    "AssetRegistry",
+    "ShareToken",
+    "MetricsOracle",
+    "MetricFeed",
+    "LeaseManager",
+    "LeaseTerms",
+    "LeasePositions",
+    "MockStablecoin",
+)
 
 
 @dataclass(frozen=True)

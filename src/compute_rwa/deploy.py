@@ -28,6 +28,9 @@ class Deployment:
     payment_token: ChecksumAddress
     admin: ChecksumAddress
     oracle: ChecksumAddress | None = None
+    lease_terms: ChecksumAddress | None = None
+    lease_manager: ChecksumAddress | None = None
+    lease_positions: ChecksumAddress | None = None
     steps: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -41,6 +44,9 @@ class Deployment:
             payment_token=contracts["PaymentToken"],
             admin=data["admin"],
             oracle=contracts.get("MetricsOracle"),
+            lease_terms=contracts.get("LeaseTerms"),
+            lease_manager=contracts.get("LeaseManager"),
+            lease_positions=contracts.get("LeasePositions"),
             steps=data.get("steps", {}),
         )
 
@@ -82,6 +88,9 @@ class DeployPlan:
     protocol_fee_bps: int = 500
     admin_transfer_delay: int = 2 * 24 * 3600
     oracle: OraclePlan = field(default_factory=lambda: OraclePlan())
+    #: Seconds after an epoch's end by which its oracle report must be accepted to settle a
+    #: lease; later, the epoch counts as fully down (the lessee is credited in full).
+    lease_report_grace: int = 24 * 3600
 
 
 class _StepLog:
@@ -182,9 +191,18 @@ def deploy_suite(
             op.min_signer_bond_tokens * unit,
         ),
     )
+    lease_terms = deployed("LeaseTerms", "LeaseTerms", registry.address)
+    manager = deployed(
+        "LeaseManager", "LeaseManager", registry.address, oracle.address, lease_terms.address, plan.lease_report_grace
+    )
+    log.record("LeasePositions", manager.functions.positions().call(), contract="LeasePositions")
     if admin == me:
         _grant_roles(registry, deployer, sender, plan, log, echo)
         _configure_oracle(registry, oracle, deployer, sender, plan, log, echo)
+        if registry.functions.leaseManager().call() != manager.address:
+            echo("  + registry lets the lease manager keep escrow in share tokens")
+            sender.transact(registry.functions.setLeaseManager(manager.address), deployer, "AssetRegistry")
+            log.record("lease-manager:" + manager.address, True)
         if not registry.functions.isPaymentTokenAllowed(payment).call():
             echo(f"  + allowing payment token {payment}")
             sender.transact(registry.functions.setPaymentTokenAllowed(payment, True), deployer, "AssetRegistry")
