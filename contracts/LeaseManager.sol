@@ -197,9 +197,12 @@ contract LeaseManager is ILeaseManager, ReentrancyGuard {
         LeaseQuote memory q = _terms_.quote(
             assetId, address(0), terms.gpus, epochs, _epochSeconds, asset.booked, asset.booked, asset.gpuCount
         );
-        uint256 length = uint256(hot.endEpoch) - terms.startEpoch + epochs;
-        if (epochs < q.policy.minEpochs || length > q.policy.maxEpochs) {
-            revert LeaseInvalidDuration(epochs, q.policy.minEpochs, q.policy.maxEpochs - (length - epochs));
+        uint256 length = uint256(hot.endEpoch) - terms.startEpoch;
+        if (epochs < q.policy.minEpochs || length + epochs > q.policy.maxEpochs) {
+            // The bounds reported are those of the extension: at least minEpochs, at most what
+            // keeps the whole lease within maxEpochs.
+            uint256 room = q.policy.maxEpochs > length ? q.policy.maxEpochs - length : 0;
+            revert LeaseInvalidDuration(epochs, q.policy.minEpochs, room);
         }
         cost = q.total;
         if (cost > maxCost) revert LeasePriceAboveMax(cost, maxCost);
@@ -330,6 +333,7 @@ contract LeaseManager is ILeaseManager, ReentrancyGuard {
     /// @inheritdoc ILeaseManager
     function capacityOf(uint256 assetId) external view returns (uint32 booked, uint32 gpuCount) {
         AssetState memory asset = _assets[assetId];
+        if (!asset.cached) return (0, _registry.assetSpec(assetId).gpuCount);
         return (asset.booked, asset.gpuCount);
     }
 
@@ -388,6 +392,7 @@ contract LeaseManager is ILeaseManager, ReentrancyGuard {
     /* INTERNAL: settlement */
 
     function _settle(uint256 leaseId, uint256 maxEpochs, bool strict) private returns (uint256 settled) {
+        if (maxEpochs == 0) revert LeaseZeroMaxEpochs();
         LeaseHot memory hot = _lease(leaseId);
         if (hot.status == LeaseStatus.Closed) {
             if (strict) revert LeaseNotRunning(leaseId, hot.status);
@@ -516,6 +521,8 @@ contract LeaseManager is ILeaseManager, ReentrancyGuard {
 
     function _checkOpenForBusiness(uint256 assetId) private view {
         if (_registry.paused()) revert LeasePaused();
+        // A manager the registry replaced could take payments into escrow it can no longer move.
+        if (_registry.leaseManager() != address(this)) revert LeaseManagerReplaced(_registry.leaseManager());
         AssetStatus status = _registry.assetStatus(assetId);
         if (status != AssetStatus.Active) revert LeaseAssetNotActive(assetId, uint8(status));
     }

@@ -134,7 +134,8 @@ contract LeaseTerms is ILeaseTerms {
         );
         if (mean > type(uint96).max) revert LeaseAmountOverflow(mean);
         q.total = LeaseMath.epochCharge(gpus, mean, epochSeconds) * epochs;
-        if (q.total == 0) revert LeaseZeroPrice(assetId);
+        // Zero epochs is a bad duration, which the lease manager reports with the policy's bounds.
+        if (q.total == 0 && epochs != 0) revert LeaseZeroPrice(assetId);
         if (q.total > type(uint128).max) revert LeaseAmountOverflow(q.total);
         q.paymentToken = terms.paymentToken;
         q.pricePerGpuHour = uint96(mean);

@@ -845,7 +845,12 @@ contract MetricsOracle is IMetricsOracle, AccessControlDefaultAdminRules, EIP712
 
     function _setDisputeParams(DisputeParams memory d) private {
         uint96 minSignerBond = d.minSignerBond;
-        if (d.disputeWindow == 0) revert OracleInvalidDisputeParams("disputeWindow", 0);
+        // The window may shrink, never grow: a longer one would reopen reports that readers
+        // (lease settlement) already relied on as final. The constructor starts from zero.
+        uint40 window = _dispute.disputeWindow;
+        if (d.disputeWindow == 0 || (window != 0 && d.disputeWindow > window)) {
+            revert OracleInvalidDisputeParams("disputeWindow", d.disputeWindow);
+        }
         if (d.resolutionTimeout == 0) revert OracleInvalidDisputeParams("resolutionTimeout", 0);
         if (d.challengeBond == 0) revert OracleInvalidDisputeParams("challengeBond", 0);
         if (d.slashAmount == 0) revert OracleInvalidDisputeParams("slashAmount", 0);

@@ -138,6 +138,10 @@ interface ILeaseManager {
     error LeaseAssetNotActive(uint256 assetId, uint8 status);
     /// @notice New leases and extensions are refused while the registry is paused.
     error LeasePaused();
+    /// @notice The registry names another lease manager: this one takes no new leases or extensions.
+    error LeaseManagerReplaced(address current);
+    /// @notice `maxEpochs` is zero: nothing would be settled.
+    error LeaseZeroMaxEpochs();
     /// @notice Not enough free GPUs: `requested` asked, `available` free.
     error LeaseInsufficientCapacity(uint256 assetId, uint256 requested, uint256 available);
     /// @notice The quote is above the lessee's maximum.
@@ -254,7 +258,7 @@ interface ILeaseManager {
     /// @notice A lease's terms and state.
     function lease(uint256 leaseId) external view returns (LeaseView memory);
 
-    /// @notice Booked and total GPUs of an asset.
+    /// @notice Booked and total GPUs of an asset (reverts for an unknown asset).
     function capacityOf(uint256 assetId) external view returns (uint32 booked, uint32 gpuCount);
 
     /// @notice Whether a position may move from `from` to `to` (ERC-7943 style check).

@@ -110,7 +110,8 @@ interface ILeaseTerms {
     /// @notice Prices `gpus` GPUs for `epochs` epochs of `epochSeconds` when the asset's booked
     ///         GPUs go from `booked0` to `booked1` (equal for an extension) out of `gpuCount`,
     ///         and checks that `lessee` may lease (skipped for the zero address).
-    /// @dev Reverts for an unconfigured asset, a lessee not allowed, a zero price or overflow.
+    /// @dev Reverts for an unconfigured asset, a lessee not allowed, a zero price (for a positive
+    ///      number of epochs) or overflow. Durations are the lease manager's to check.
     function quote(
         uint256 assetId,
         address lessee,

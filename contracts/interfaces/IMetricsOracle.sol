@@ -301,7 +301,9 @@ interface IMetricsOracle is IInventoryListener {
     ///         returning the challenger's bond and releasing the signers' locks. Anyone may call.
     function expireChallenge(uint256 assetId, uint256 epoch) external;
 
-    /// @notice Sets the dispute parameters (admin).
+    /// @notice Sets the dispute parameters (admin). The dispute window may only shrink: a longer
+    ///         window would make challengeable again reports that readers already treat as final
+    ///         (`ReportStatus.Final`, which lease settlement relies on).
     function setDisputeParams(
         uint40 disputeWindow,
         uint40 resolutionTimeout,

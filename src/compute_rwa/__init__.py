@@ -1,7 +1,8 @@
 """compute-rwa: GPU compute capacity as a real-world asset on EVM chains.
 
 The package deploys and drives the Solidity suite (asset registry, share tokens with a revenue
-waterfall) through web3.py, starts local chains for demos and tests, and loads real fleets.
+waterfall, metrics oracle, GPU leases) through web3.py, starts local chains for demos and tests,
+and loads real fleets.
 """
 
 from compute_rwa.client import SuiteClient
@@ -15,6 +16,7 @@ from compute_rwa.errors import (
     InvalidInputError,
     ToolchainError,
 )
+from compute_rwa.lease import LeaseClient, LeasePolicy, LeasePricing, LeaseStatus
 from compute_rwa.models import AssetRegistration, AssetSpec, AssetStatus, RevenuePools
 
 __all__ = [
@@ -29,6 +31,10 @@ __all__ = [
     "Deployment",
     "DeploymentError",
     "InvalidInputError",
+    "LeaseClient",
+    "LeasePolicy",
+    "LeasePricing",
+    "LeaseStatus",
     "RevenuePools",
     "SuiteClient",
     "ToolchainError",

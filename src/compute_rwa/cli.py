@@ -15,6 +15,7 @@ from web3 import Web3
 from web3.exceptions import ProviderConnectionError
 
 from compute_rwa.chain import connect
+from compute_rwa.cli_lease import lease
 from compute_rwa.cli_oracle import oracle
 from compute_rwa.client import SuiteClient
 from compute_rwa.deploy import Deployment, DeployPlan, OraclePlan, deploy_suite, registry_path
@@ -36,7 +37,7 @@ def _client(rpc: str, deployments: Path | None) -> SuiteClient:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """GPU compute capacity as a real-world asset: deploy the suite, inspect assets and revenue,
-    run the usage and efficiency oracle's feeder.
+    run the usage and efficiency oracle's feeder, lease GPUs and settle leases.
 
     \b
     Examples:
@@ -45,6 +46,9 @@ def main() -> None:
       compute-rwa assets --rpc http://127.0.0.1:8545 --json
       compute-rwa oracle run --rpc URL --inventory inventory.json --outbox feeder.sqlite --source nvml
       compute-rwa oracle status --rpc URL
+      compute-rwa lease quote 1 2 24 --rpc URL
+      compute-rwa lease open 1 2 24 --rpc URL --max-total 100
+      compute-rwa lease settle --all --rpc URL
     """
 
 
@@ -213,6 +217,7 @@ def telemetry_read(path: Path, fmt: str, as_json: bool) -> None:
 
 
 main.add_command(oracle)
+main.add_command(lease)
 
 
 #: Exit status when the chain did not answer: nothing was lost, run the command again later.

@@ -59,7 +59,9 @@ def configure_asset(
     policy: tuple[int, ...] = POLICY,
 ) -> None:
     _, terms, _ = manager_contracts(suite)
-    suite.sender.transact(terms.functions.setPricing(asset_id, (price, dynamic, target_bps, max_premium_bps)), operator, "T")
+    suite.sender.transact(
+        terms.functions.setPricing(asset_id, (price, dynamic, target_bps, max_premium_bps)), operator, "T"
+    )
     suite.sender.transact(terms.functions.setPolicy(asset_id, policy), operator, "T")
 
 

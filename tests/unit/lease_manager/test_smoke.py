@@ -45,4 +45,3 @@ def test_steady_state_gas(leasing, suite, oracle, oracle_setup, roles, w3, lease
         for _ in range(2):
             receipt = suite.sender.transact(m.functions.settle(lease_id, 1), roles.outsider, "LM")
             print("settle gas", lease_id, receipt["gasUsed"])
-

@@ -172,7 +172,9 @@ def test_dispute_params(oracle, roles):
     def set_params(*params):
         return oracle.sender.transact(oracle.contract.functions.setDisputeParams(*params), roles.admin, "O")
 
-    good = [2 * DISPUTE_WINDOW, RESOLUTION_TIMEOUT, CHALLENGE_BOND, SLASH, MIN_BOND]
+    with reverts("OracleInvalidDisputeParams", field=b32("disputeWindow"), value=DISPUTE_WINDOW + 1):
+        set_params(DISPUTE_WINDOW + 1, RESOLUTION_TIMEOUT, CHALLENGE_BOND, SLASH, MIN_BOND)  # may not grow
+    good = [DISPUTE_WINDOW // 2, RESOLUTION_TIMEOUT, CHALLENGE_BOND, SLASH, MIN_BOND]
     receipt = set_params(*good)
     (updated,) = events(oracle.contract, receipt, "DisputeParamsUpdated")
     assert list(updated.values()) == good
@@ -183,5 +185,5 @@ def test_dispute_params(oracle, roles):
         with reverts("OracleInvalidDisputeParams", field=b32(field), value=0):
             set_params(*params)
     with reverts("OracleInvalidDisputeParams", field=b32("minSignerBond"), value=SLASH - 1):
-        set_params(DISPUTE_WINDOW, RESOLUTION_TIMEOUT, CHALLENGE_BOND, SLASH, SLASH - 1)
-    set_params(DISPUTE_WINDOW, RESOLUTION_TIMEOUT, CHALLENGE_BOND, SLASH, SLASH)  # equal is fine
+        set_params(DISPUTE_WINDOW // 2, RESOLUTION_TIMEOUT, CHALLENGE_BOND, SLASH, SLASH - 1)
+    set_params(DISPUTE_WINDOW // 2, RESOLUTION_TIMEOUT, CHALLENGE_BOND, SLASH, SLASH)  # equal is fine
