@@ -20,6 +20,7 @@ from web3.logs import DISCARD
 
 from compute_rwa import DeployPlan, SuiteClient, deploy_suite
 from compute_rwa.chain import LocalChain
+from compute_rwa.demo_lease import run_lease_chapter
 from compute_rwa.demo_oracle import DEMO_SIGNER_KEYS, DEMO_THRESHOLD, run_oracle_chapter
 from compute_rwa.deploy import OraclePlan, registry_path
 from compute_rwa.fleet import GpuNode, demo_fleet
@@ -28,7 +29,8 @@ from compute_rwa.tx import TxSender
 
 USD = 10**6  # the demo stablecoin has 6 decimals, like USDC
 
-#: Illustrative on-demand prices per GPU-hour (USD) until leasing sets prices on-chain.
+#: Illustrative on-demand prices per GPU-hour (USD) for the month of revenue the first chapter
+#: pays in directly; the leasing chapter prices H800 hours on-chain.
 PRICE_PER_GPU_HOUR = {
     "NVIDIA A100-SXM4-80GB": 1.29,
     "NVIDIA A800-SXM4-80GB": 1.19,
@@ -186,7 +188,18 @@ def run(console: Console, directory: Path | None = None) -> dict[str, int]:
             oracle.deposit_bond(key.address, 2_000 * USD, admin)
         h800 = [(a.asset_id, a.node) for a in assets if "H800" in a.node.model.name]
         oracle_counts = run_oracle_chapter(console, suite, oracle, h800, admin=admin, challenger=a[10])
-        return {"paid_in": paid_in, "claimed": total_claimed, "reserves": reserves, **oracle_counts}
+        lease_counts = run_lease_chapter(
+            console,
+            suite,
+            oracle,
+            h800,
+            operator=operator,
+            admin=admin,
+            lessees=(a[11], a[12], a[13], a[14]),
+            buyer=a[15],
+            keeper=a[16],
+        )
+        return {"paid_in": paid_in, "claimed": total_claimed, "reserves": reserves, **oracle_counts, **lease_counts}
 
 
 def main() -> int:

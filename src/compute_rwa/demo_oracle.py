@@ -46,29 +46,7 @@ def run_oracle_chapter(
 ) -> dict[str, int]:
     """Replays the trace for `nodes` (asset id, node) and returns counts for the demo's checks."""
     console.print("\n[bold]Oracle: replaying Alibaba's 2026 GenAI GPU trace on the H800 nodes[/bold]")
-    inventories = [
-        AssetInventory(asset_id, node.gpu_uuids, suite.asset(asset_id).rated_tflops) for asset_id, node in nodes
-    ]
-    for inventory in inventories:  # the feeder's GPU list is the one the registry attested
-        if inventory.inventory_hash != suite.asset(inventory.asset_id).inventory_hash:
-            raise SystemExit(f"asset {inventory.asset_id}: feeder inventory does not match the registry")
-    uuids = [uuid for inventory in inventories for uuid in inventory.gpu_uuids]
-    replay = TraceReplay(read_duty_cycle_trace(), uuids, start_at=oracle.genesis, power_model=H800_POWER)
-    console.print(
-        f"  {len(replay.pods)} pods of the trace become the {len(uuids)} GPUs of assets "
-        f"{', '.join(str(i.asset_id) for i in inventories)}; signers: {DEMO_THRESHOLD} of {len(DEMO_SIGNER_KEYS)}"
-    )
-
-    workdir = Path(tempfile.mkdtemp(prefix="compute-rwa-demo-"))
-    outbox = Outbox(workdir / "outbox.sqlite")
-    submitter = Submitter(oracle, outbox, LocalQuorum(DEMO_SIGNER_KEYS), admin, echo=lambda _: None)
-    feeder = Feeder(oracle, outbox, submitter, inventories, sample_interval=60, echo=lambda s: console.print("  " + s))
-    result = feeder.replay(replay.samples(), range(REPLAYED_EPOCHS))
-    counts = outbox.counts()
-    console.print(
-        f"  outbox: {counts}; {result.confirmed if result else 0} reports confirmed in "
-        f"{len(result.tx_hashes) if result else 0} transaction(s), {result.gas_used if result else 0:,} gas"
-    )
+    inventories, counts = replay_trace(console, suite, oracle, nodes, admin=admin, first_epoch=0)
 
     table = Table(title="On-chain metrics (MetricsOracle.getReport), first 6 hours")
     for column in ("epoch", "asset", "utilization", "uptime", "busy GPU-h", "energy", "avg power", "GFLOPS/W"):
@@ -108,6 +86,44 @@ def run_oracle_chapter(
     )
     voided = _dispute(console, suite, oracle, first, admin, challenger)
     return {"reports": counts.get("done", 0), "voided": voided}
+
+
+def replay_trace(
+    console: Console,
+    suite: SuiteClient,
+    oracle: OracleClient,
+    nodes: Sequence[tuple[int, GpuNode]],
+    *,
+    admin: ChecksumAddress,
+    first_epoch: int,
+) -> tuple[list[AssetInventory], dict[str, int]]:
+    """Replays the trace's 22 hours onto epochs first_epoch.. of `nodes` through the real feeder
+    path (buffer, aggregate per epoch, sign with the demo quorum, submit, confirm)."""
+    inventories = [
+        AssetInventory(asset_id, node.gpu_uuids, suite.asset(asset_id).rated_tflops) for asset_id, node in nodes
+    ]
+    for inventory in inventories:  # the feeder's GPU list is the one the registry attested
+        if inventory.inventory_hash != suite.asset(inventory.asset_id).inventory_hash:
+            raise SystemExit(f"asset {inventory.asset_id}: feeder inventory does not match the registry")
+    uuids = [uuid for inventory in inventories for uuid in inventory.gpu_uuids]
+    start_at = oracle.genesis + first_epoch * oracle.epoch_seconds
+    replay = TraceReplay(read_duty_cycle_trace(), uuids, start_at=start_at, power_model=H800_POWER)
+    console.print(
+        f"  {len(replay.pods)} pods of the trace become the {len(uuids)} GPUs of assets "
+        f"{', '.join(str(i.asset_id) for i in inventories)} (epochs {first_epoch}–{first_epoch + REPLAYED_EPOCHS - 1});"
+        f" signers: {DEMO_THRESHOLD} of {len(DEMO_SIGNER_KEYS)}"
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="compute-rwa-demo-"))
+    outbox = Outbox(workdir / "outbox.sqlite")
+    submitter = Submitter(oracle, outbox, LocalQuorum(DEMO_SIGNER_KEYS), admin, echo=lambda _: None)
+    feeder = Feeder(oracle, outbox, submitter, inventories, sample_interval=60, echo=lambda s: console.print("  " + s))
+    result = feeder.replay(replay.samples(), range(first_epoch, first_epoch + REPLAYED_EPOCHS))
+    counts = outbox.counts()
+    console.print(
+        f"  outbox: {counts}; {result.confirmed if result else 0} reports confirmed in "
+        f"{len(result.tx_hashes) if result else 0} transaction(s), {result.gas_used if result else 0:,} gas"
+    )
+    return inventories, counts
 
 
 def _dispute(

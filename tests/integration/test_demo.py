@@ -17,3 +17,11 @@ def test_demo_runs_end_to_end_and_conserves_revenue(tmp_path):
     assert totals["reports"] == 44  # 22 hourly epochs x the two H800 nodes, each on-chain once
     assert totals["voided"] == 1  # the upheld challenge voided one report
     assert (tmp_path / "31337.json").exists()
+    # Leasing: four leases, settled against the replayed day's uptime.
+    assert totals["leases"] == 4
+    # 22 + 7 (terminated after epoch 31) + 24 + 9 (reclaimed from epoch 34) lease-epochs.
+    assert totals["lease_epochs_settled"] == 22 + 7 + 24 + 9
+    assert totals["sla_credits_measured"] > 0  # real downtime in the trace, below the 99.90% SLA
+    assert totals["sla_credits_unreported"] == 2  # the two hours past the trace, no-report rule
+    assert "Lease conservation" in text
+    assert "LeaseInsufficientCapacity" in text
