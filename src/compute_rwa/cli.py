@@ -87,6 +87,13 @@ def _addresses(ctx: click.Context, param: click.Parameter, values: tuple[str, ..
 @click.option("--oracle-threshold", type=click.IntRange(1, 16), default=1, show_default=True, help="Signatures needed.")
 @click.option("--epoch-seconds", type=click.IntRange(60, 86400), default=3600, show_default=True, help="Oracle epoch.")
 @click.option("--bond-token", callback=_address, help="Token of oracle bonds (default: the payment token).")
+@click.option(
+    "--lease-report-grace",
+    type=click.IntRange(1),
+    default=24 * 3600,
+    show_default=True,
+    help="Seconds after an epoch by which its report must land to settle leases; later, the epoch counts as down.",
+)
 def deploy(
     rpc: str,
     keystore: Path | None,
@@ -100,6 +107,7 @@ def deploy(
     oracle_threshold: int,
     epoch_seconds: int,
     bond_token: ChecksumAddress | None,
+    lease_report_grace: int,
 ) -> None:
     """Deploy the suite (or resume an interrupted deployment) and record its addresses."""
     w3 = connect(rpc)
@@ -112,6 +120,7 @@ def deploy(
         oracle=OraclePlan(
             epoch_seconds=epoch_seconds, bond_token=bond_token, signers=oracle_signers, threshold=oracle_threshold
         ),
+        lease_report_grace=lease_report_grace,
     )
     result = deploy_suite(
         w3,
@@ -121,7 +130,10 @@ def deploy(
         directory=deployments,
         echo=console.print,
     )
-    console.print(f"registry {result.registry}, oracle {result.oracle} on chain {result.chain_id}")
+    console.print(
+        f"registry {result.registry}, oracle {result.oracle}, lease manager {result.lease_manager} (positions "
+        f"{result.lease_positions}, terms {result.lease_terms}) on chain {result.chain_id}"
+    )
 
 
 @main.command()

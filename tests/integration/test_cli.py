@@ -91,6 +91,26 @@ def test_deploy_configures_the_oracle_signers(chain, tmp_path, w3):
     assert (list(config.signers), config.threshold, oracle.epoch_seconds) == (signers, 2, 600)
 
 
+def test_deploy_sets_up_leasing(chain, tmp_path, w3):
+    from compute_rwa.deploy import Deployment
+    from compute_rwa.tx import contract_at
+
+    args = ["deploy", "--rpc", chain.url, "--deployments", str(tmp_path), "--admin-delay", "0"]
+    result = CliRunner().invoke(
+        main, [*args, "--lease-report-grace", "7200"], env={"COMPUTE_RWA_PRIVATE_KEY": ANVIL_KEY_0}
+    )
+    assert result.exit_code == 0, result.output
+    deployment = Deployment.load(tmp_path / "31337.json")
+    assert deployment.lease_manager is not None and deployment.lease_manager in result.output
+    manager = contract_at(w3, "LeaseManager", deployment.lease_manager)
+    registry = contract_at(w3, "AssetRegistry", deployment.registry)
+    assert manager.functions.reportGrace().call() == 7200
+    assert manager.functions.positions().call() == deployment.lease_positions
+    assert manager.functions.terms().call() == deployment.lease_terms
+    assert manager.functions.oracle().call() == deployment.oracle
+    assert registry.functions.leaseManager().call() == deployment.lease_manager
+
+
 def test_deploy_refuses_a_malformed_oracle_signer(chain, tmp_path):
     result = CliRunner().invoke(
         main, ["deploy", "--rpc", chain.url, "--deployments", str(tmp_path), "--oracle-signer", "0x1234"]
