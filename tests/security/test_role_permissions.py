@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from compute_rwa import ContractRevertError
+from compute_rwa.tx import contract_at
 
 UNAUTHORIZED = {
     "AccessControlUnauthorizedAccount",
@@ -13,6 +14,10 @@ UNAUTHORIZED = {
     "ShareUnauthorizedOperator",
     "ShareOnlyRegistry",
     "AccessControlEnforcedDefaultAdminRules",
+    "LeaseUnauthorizedOperator",
+    "LeaseUnauthorized",
+    "ShareOnlyLeaseManager",
+    "PositionsOnlyManager",
 }
 
 ACCOUNTS = ("admin", "operator", "second_operator", "compliance", "pauser", "treasury", "holder", "outsider")
@@ -24,6 +29,9 @@ def _privileged_calls(suite, asset, roles, make_registration, oracle):
     operator_role = registry.functions.OPERATOR_ROLE().call()
     someone = roles.outsider
     o = oracle.functions
+    d = suite.deployment
+    terms = contract_at(suite.w3, "LeaseTerms", d.lease_terms).functions
+    positions = contract_at(suite.w3, "LeasePositions", d.lease_positions).functions
     return {
         # name: (function, accounts allowed to call it)
         "registerAsset": (
@@ -58,6 +66,14 @@ def _privileged_calls(suite, asset, roles, make_registration, oracle):
         "oracle.setDisputeParams": (o.setDisputeParams(3600, 3600, 1, 1, 1), {"admin"}),
         "oracle.setPaused": (o.setPaused(True), {"pauser"}),
         "oracle.resolveChallenge": (o.resolveChallenge(asset, 0, True), {"admin"}),  # the arbiter
+        "setLeaseManager": (registry.functions.setLeaseManager(someone), {"admin"}),
+        "receiveLeaseRevenue": (token.functions.receiveLeaseRevenue(1), set()),  # the lease manager only
+        "payLeaseFunds": (token.functions.payLeaseFunds(someone, 1), set()),
+        "lease.setPricing": (terms.setPricing(asset, (1, False, 0, 0)), {"admin", "operator"}),
+        "lease.setPolicy": (terms.setPolicy(asset, (9_900, 0, 0, 0, 1, 10)), {"admin", "operator"}),
+        "lease.setLesseeAllowListEnabled": (terms.setLesseeAllowListEnabled(asset, True), {"compliance"}),
+        "lease.setLesseeAllowed": (terms.setLesseeAllowed(asset, [someone], True), {"compliance"}),
+        "positions.mint": (positions.mint(someone, 1), set()),  # the lease manager only
     }
 
 
@@ -67,6 +83,7 @@ def _role_gated(suite, oracle):
     admin_role = b"\0" * 32
     return {
         "setInventoryListener": admin_role,
+        "setLeaseManager": admin_role,
         "oracle.setSigners": admin_role,
         "oracle.setDisputeParams": admin_role,
         "oracle.setPaused": oracle.functions.PAUSER_ROLE().call(),
