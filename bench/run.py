@@ -27,6 +27,7 @@ from compute_rwa.tx import TxSender
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from feeder_bench import measure_feeder
+from lease_gas import measure_leases
 from oracle_gas import measure_oracle
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -41,6 +42,9 @@ TARGETS = {
     "oracle_per_asset_batch100_max": 10_000,
     "oracle_report_single_max": 60_000,
     "feeder_batched_speedup_min": 20.0,
+    "lease_open_max": 180_000,
+    "lease_settle_max": 90_000,
+    "lease_open_flatness": 0.05,
 }
 
 
@@ -130,10 +134,9 @@ def measure(w3: Web3, progress: Callable[[str], None], feeder: bool = True) -> d
     oracle = measure_oracle(w3, progress)
     gas["oracle_report_single"] = oracle["oracle_report_single"]
     cold.update(oracle["cold"])
+    for key in ("lease_open", "lease_settle", "lease_settle_with_credit", "lease_terminate"):
+        gas[key] = None  # measured last, below
     for key in (
-        "lease_open",
-        "lease_settle",
-        "lease_terminate",
         "market_supply",
         "market_supply_collateral",
         "market_borrow",
@@ -141,13 +144,20 @@ def measure(w3: Web3, progress: Callable[[str], None], feeder: bool = True) -> d
         "market_liquidate",
     ):
         gas[key] = None
+    # Wall-clock, so measured by `make bench` only; the gas guard (`--check`) skips it.
+    feeder_results = measure_feeder(w3, progress) if feeder else None
+    # Last: the lease bench moves the chain's clock forward by days.
+    leases = measure_leases(w3, progress)
+    gas.update(leases["gas"])
+    cold.update(leases["cold"])
     return {
         "gas": gas,
         "scaling": {
             "revenue_claim_by_holders": by_holders,
             "oracle_gas_per_asset_by_batch": oracle["oracle_gas_per_asset_by_batch"],
             "oracle_gas_by_signers": oracle["oracle_gas_by_signers"],
-            "lease_open_by_active_leases": {k: None for k in ("0", "10", "100", "1000")},
+            "lease_open_by_active_leases": leases["scaling"]["lease_open_by_active_leases"],
+            "lease_settle_per_epoch_by_epochs": leases["scaling"]["lease_settle_per_epoch_by_epochs"],
         },
         "peers": {
             "oz_erc20_transfer": oz_transfer,
@@ -155,8 +165,7 @@ def measure(w3: Web3, progress: Callable[[str], None], feeder: bool = True) -> d
             "morpho_blue_borrow": None,
             "morpho_blue_liquidate": None,
         },
-        # Wall-clock, so measured by `make bench` only; the gas guard (`--check`) skips it.
-        "feeder": measure_feeder(w3, progress) if feeder else None,
+        "feeder": feeder_results,
         "cold": cold,
     }
 
@@ -190,7 +199,35 @@ def check_targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
             gas["oracle_report_single"] <= TARGETS["oracle_report_single_max"],
         ),
     ]
-    return [*checks, *_feeder_checks(results.get("feeder"))]
+    return [*checks, *_lease_checks(results), *_feeder_checks(results.get("feeder"))]
+
+
+def _lease_checks(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    gas = results["gas"]
+    opens = results["scaling"].get("lease_open_by_active_leases", {})
+    checks = []
+    if gas.get("lease_open") is not None:
+        checks.append(
+            ("lease_open <= 180,000 gas", f"{gas['lease_open']:,}", gas["lease_open"] <= TARGETS["lease_open_max"])
+        )
+    if opens.get("0") is not None and opens.get("1000") is not None:
+        flatness = opens["1000"] / opens["0"] - 1
+        checks.append(
+            (
+                "lease_open with 1,000 active leases <= 5% above 0",
+                f"{flatness:+.2%} ({opens['0']:,} -> {opens['1000']:,})",
+                flatness <= TARGETS["lease_open_flatness"],
+            )
+        )
+    if gas.get("lease_settle") is not None:
+        checks.append(
+            (
+                "lease_settle (one epoch, no credit) <= 90,000 gas",
+                f"{gas['lease_settle']:,}",
+                gas["lease_settle"] <= TARGETS["lease_settle_max"],
+            )
+        )
+    return checks
 
 
 def _feeder_checks(feeder: dict[str, Any] | None) -> list[tuple[str, str, bool]]:
@@ -242,6 +279,7 @@ def write_markdown(results: dict[str, Any], checks: list[tuple[str, str, bool]],
     lines += [f"| {k} | {v:,} |" for k, v in results["scaling"]["oracle_gas_per_asset_by_batch"].items()]
     lines += ["", "| signatures (set of that size) on one report | gas |", "| ---: | ---: |"]
     lines += [f"| {k} | {v:,} |" for k, v in results["scaling"]["oracle_gas_by_signers"].items()]
+    lines += _lease_markdown(results)
     feeder = results.get("feeder")
     if feeder:
         lines += [
@@ -273,10 +311,68 @@ def write_markdown(results: dict[str, Any], checks: list[tuple[str, str, bool]],
         "",
         "Steady state means: sender and recipient already hold shares and revenue corrections, the",
         "asset already has revenue history, the claimant has claimed before and holds the payment",
-        "token. Keys marked 'not built yet' belong to later issues (leases, lending).",
+        "token. Keys marked 'not built yet' belong to later issues (lending).",
         "",
     ]
     return "\n".join(lines)
+
+
+def _lease_markdown(results: dict[str, Any]) -> list[str]:
+    gas, scaling, cold = results["gas"], results["scaling"], results["cold"]
+    if gas.get("lease_open") is None:
+        return []
+    lines = [
+        "",
+        "## Leasing",
+        "",
+        "A suite of its own (oracle: 3 of 5 signers), static price 2.00 dUSD per GPU-hour, the default",
+        "lease policy (99% uptime SLA, 10% termination fee). Steady state:",
+        "",
+        "- `lease_open`: 1 GPU for 24 epochs on an 8-GPU asset that already has leases, by a lessee who",
+        "  already holds a lease position and dUSD; the share token already holds escrow; the manager",
+        "  is approved for the maximum (no allowance write);",
+        "- `lease_settle`: `settle(id, 1)` by a keeper, one epoch whose report is Final with uptime at",
+        "  the SLA target (no credit), on an asset whose share token received lease revenue before;",
+        "- `lease_settle_with_credit`: the same with uptime below the target (95%); it is the lease's",
+        "  first credit, so its claimable slot is written from zero (as for any lease whose owner claimed);",
+        "- `lease_terminate`: a 96-epoch lease, settled up to date, ended mid-way by its lessee: the",
+        "  refund is paid to the lessee and the 10% fee goes through the asset's waterfall.",
+        "",
+        "| entry point | gas | target |",
+        "| --- | ---: | --- |",
+        f"| `lease_open` | {gas['lease_open']:,} | <= 180,000 |",
+        f"| `lease_settle` | {gas['lease_settle']:,} | <= 90,000 |",
+        f"| `lease_settle_with_credit` | {gas['lease_settle_with_credit']:,} | |",
+        f"| `lease_terminate` | {gas['lease_terminate']:,} | |",
+        "",
+        "Settling several epochs in one call: `settle(id, n)`, gas per epoch. n = 1 is `lease_settle`;",
+        "n = 24 settles a whole 24-epoch lease, so that call also closes it and releases its capacity.",
+        "",
+        "| epochs per call | gas per epoch |",
+        "| ---: | ---: |",
+    ]
+    lines += [f"| {k} | {v:,} |" for k, v in scaling["lease_settle_per_epoch_by_epochs"].items()]
+    opens = scaling["lease_open_by_active_leases"]
+    if opens.get("0") is not None:
+        lines += [
+            "",
+            "The same `lease_open` on a 1,024-GPU asset with N other active (open, unexpired) leases on it",
+            "(target: 1,000 at most 5% above 0). Before N = 0 the asset had one lease, ended and released:",
+            "it has a lease history but no active lease. The lessee holds positions on the 8-GPU asset",
+            "throughout. The other leases are 1-GPU 24-epoch leases of a second account, plus the",
+            "lessee's own earlier measured ones.",
+            "",
+            "| active leases | open gas |",
+            "| ---: | ---: |",
+        ]
+        lines += [f"| {k} | {v:,} |" for k, v in opens.items()]
+    lines += [
+        "",
+        f"Cold (below): `lease_open_first` ({cold['lease_open_first']:,}) is an asset's first lease, which is",
+        "also the lessee's first position and the share token's first escrow; `lease_settle_first_revenue`",
+        f"({cold['lease_settle_first_revenue']:,}) is the first settlement into a share token with no revenue history.",
+    ]
+    return lines
 
 
 #: A gas figure may rise this much above the committed one before `--check` fails.
@@ -295,9 +391,16 @@ def compare_with_committed(results: dict[str, Any], committed: dict[str, Any]) -
                 problems.append(f"{section}.{key}: was {old:,}, now not measured")
             elif new > old * (1 + GAS_TOLERANCE):
                 problems.append(f"{section}.{key}: {old:,} -> {new:,} (+{new / old - 1:.1%})")
-    for table in ("revenue_claim_by_holders", "oracle_gas_per_asset_by_batch", "oracle_gas_by_signers"):
+    tables = (
+        "revenue_claim_by_holders",
+        "oracle_gas_per_asset_by_batch",
+        "oracle_gas_by_signers",
+        "lease_open_by_active_leases",
+        "lease_settle_per_epoch_by_epochs",
+    )
+    for table in tables:
         for key, old in committed.get("scaling", {}).get(table, {}).items():
-            new = results["scaling"][table].get(key)
+            new = results["scaling"].get(table, {}).get(key)
             if old is not None and (new is None or new > old * (1 + GAS_TOLERANCE)):
                 problems.append(f"scaling.{table}.{key}: {old:,} -> {new}")
     return problems
