@@ -3,10 +3,13 @@ started on a free port and stopped afterwards, so that runs never collide on 854
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +36,11 @@ def free_port() -> int:
 
 
 def _npm_bin(name: str) -> str:
+    # anvil's npm entry point is a node wrapper around a native binary; a signal to the wrapper
+    # is not passed on, so run the binary itself (stop() still signals the whole process group).
+    native = sorted((PROJECT_ROOT / "node_modules" / "@foundry-rs").glob(f"{name}-*/bin/{name}"))
+    if native:
+        return str(native[0])
     local = PROJECT_ROOT / "node_modules" / ".bin" / name
     if local.exists():
         return str(local)
@@ -73,6 +81,9 @@ class LocalChain:
     #: Extra command-line flags for the node (e.g. anvil's `--state FILE` to survive a restart).
     extra_args: tuple[str, ...] = ()
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    #: Where anvil persists historical states (it defaults to ~/.foundry/anvil/tmp, which fills
+    #: the disk when nodes die without cleaning up); removed by stop().
+    _cache_dir: Path | None = field(default=None, init=False, repr=False)
 
     @property
     def url(self) -> str:
@@ -97,6 +108,8 @@ class LocalChain:
             ]
             if self.block_time:
                 cmd += ["--block-time", str(self.block_time)]
+            if self._cache_dir is not None:
+                cmd += ["--cache-path", str(self._cache_dir)]
             return cmd + list(self.extra_args)
         cmd = [
             _npm_bin("ganache"),
@@ -125,12 +138,16 @@ class LocalChain:
         for _attempt in range(3):
             if not self.port:
                 self.port = free_port()
+            if self.kind == "anvil":
+                self._cache_dir = Path(tempfile.mkdtemp(prefix="compute-rwa-anvil-"))
             self._process = subprocess.Popen(
                 self.command(),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 env={**os.environ, "NO_COLOR": "1"},
                 cwd=Path.cwd(),
+                # Its own process group, so that stop() reaches any child it spawns as well.
+                start_new_session=True,
             )
             if self._wait_ready():
                 return self
@@ -156,14 +173,22 @@ class LocalChain:
         process, self._process = self._process, None
         if process is None:
             return
-        process.terminate()
+        self._signal_group(process, signal.SIGTERM)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
+            self._signal_group(process, signal.SIGKILL)
             process.wait(timeout=10)
         if process.stderr is not None:
             process.stderr.close()
+        cache_dir, self._cache_dir = self._cache_dir, None
+        if cache_dir is not None:
+            shutil.rmtree(cache_dir, ignore_errors=True)
+
+    @staticmethod
+    def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError):  # already gone
+            os.killpg(process.pid, sig)
 
     def web3(self) -> Web3:
         return connect(self.url)
