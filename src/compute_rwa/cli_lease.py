@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -45,6 +45,23 @@ from compute_rwa.tx import Signer
 console = Console()
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (amounts in token units).")
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    def apply(function: F) -> F:
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+#: Options of every command that only reads, and of every command that sends a transaction.
+read_options = _stack(rpc_option, deployments_option, json_option)
+write_options = _stack(rpc_option, deployments_option, sender_options, json_option)
 
 
 def _client(rpc: str, deployments: Path | None) -> LeaseClient:
@@ -122,9 +139,7 @@ def lease() -> None:
 @click.argument("asset_id", type=click.IntRange(1))
 @click.argument("gpus", type=click.IntRange(1))
 @click.argument("epochs", type=click.IntRange(1))
-@rpc_option
-@deployments_option
-@json_option
+@read_options
 def quote(asset_id: int, gpus: int, epochs: int, rpc: str, deployments: Path | None, as_json: bool) -> None:
     """What GPUS GPUs of ASSET_ID for EPOCHS epochs cost now, with capacity and policy."""
     client = _client(rpc, deployments)
@@ -173,10 +188,7 @@ def quote(asset_id: int, gpus: int, epochs: int, rpc: str, deployments: Path | N
 @click.option("--release-first", "release_first", type=click.IntRange(1), multiple=True, help="Ended lease to free.")
 @click.option("--release-ended", is_flag=True, help="Free the capacity of every ended lease of the asset first.")
 @click.option("--predecessor", "predecessors", type=click.IntRange(1), multiple=True, help="Lease to take GPUs over.")
-@rpc_option
-@deployments_option
-@sender_options
-@json_option
+@write_options
 def open_(
     asset_id: int,
     gpus: int,
@@ -232,10 +244,7 @@ def open_(
 @click.argument("epochs", type=click.IntRange(1))
 @click.option("--max-cost", help="Most to pay, in whole tokens (default: the quote plus --slippage-bps).")
 @click.option("--slippage-bps", type=click.IntRange(0, 10_000), default=DEFAULT_SLIPPAGE_BPS, show_default=True)
-@rpc_option
-@deployments_option
-@sender_options
-@json_option
+@write_options
 def extend(
     lease_id: int,
     epochs: int,
@@ -264,10 +273,7 @@ def extend(
 
 @lease.command()
 @click.argument("lease_id", type=click.IntRange(1))
-@rpc_option
-@deployments_option
-@sender_options
-@json_option
+@write_options
 def terminate(
     lease_id: int, rpc: str, deployments: Path | None, keystore: Path | None, from_address: str | None, as_json: bool
 ) -> None:
@@ -288,10 +294,7 @@ def terminate(
 
 @lease.command()
 @click.argument("lease_id", type=click.IntRange(1))
-@rpc_option
-@deployments_option
-@sender_options
-@json_option
+@write_options
 def claim(
     lease_id: int, rpc: str, deployments: Path | None, keystore: Path | None, from_address: str | None, as_json: bool
 ) -> None:
@@ -317,10 +320,7 @@ def claim(
     type=click.IntRange(1),
     help=f"Epochs to settle per lease and transaction (default: all; with --all {DEFAULT_MAX_EPOCHS_EACH}).",
 )
-@rpc_option
-@deployments_option
-@sender_options
-@json_option
+@write_options
 def settle(
     lease_id: int | None,
     settle_all: bool,
@@ -379,10 +379,7 @@ def _print_settled(client: LeaseClient) -> Callable[[list[SettleResult]], None]:
 @lease.command()
 @click.argument("lease_ids", type=click.IntRange(1), nargs=-1)
 @click.option("--asset", "asset_id", type=click.IntRange(1), help="Without LEASE_IDS: only this asset's leases.")
-@rpc_option
-@deployments_option
-@sender_options
-@json_option
+@write_options
 def release(
     lease_ids: tuple[int, ...],
     asset_id: int | None,
@@ -411,9 +408,7 @@ def release(
 @click.option("--owner", help="Only leases whose position this address holds.")
 @click.option("--asset", "asset_id", type=click.IntRange(1), help="Only this asset's leases.")
 @click.option("--running", is_flag=True, help="Hide closed leases.")
-@rpc_option
-@deployments_option
-@json_option
+@read_options
 def show(
     lease_id: int | None,
     owner: str | None,
@@ -501,10 +496,7 @@ def _lease_table(client: LeaseClient, leases: Sequence[Lease]) -> None:
 @lease.command()
 @click.argument("lease_id", type=click.IntRange(1))
 @click.argument("effective_epoch", type=click.IntRange(0), required=False)
-@rpc_option
-@deployments_option
-@sender_options
-@json_option
+@write_options
 def preempt(
     lease_id: int,
     effective_epoch: int | None,
@@ -535,10 +527,7 @@ def preempt(
 @click.option("--dynamic/--flat", default=None, help="Set: whether the premium curve applies.")
 @click.option("--target-utilization-bps", type=click.IntRange(0, 10_000), help="Set: where the premium starts.")
 @click.option("--max-premium-bps", type=click.IntRange(0, 100_000), help="Set: premium when every GPU is booked.")
-@rpc_option
-@deployments_option
-@sender_options
-@json_option
+@write_options
 def pricing(
     asset_id: int,
     base_price: str | None,
@@ -595,10 +584,7 @@ def pricing(
 @click.option("--notice-epochs", type=click.IntRange(0), help="Set: notice owed before preemption.")
 @click.option("--min-epochs", type=click.IntRange(1), help="Set: shortest lease and extension.")
 @click.option("--max-epochs", type=click.IntRange(1), help="Set: longest lease.")
-@rpc_option
-@deployments_option
-@sender_options
-@json_option
+@write_options
 def policy(
     asset_id: int,
     uptime_target_bps: int | None,
@@ -651,10 +637,7 @@ def _policy_text(p: LeasePolicy) -> str:
 @click.argument("accounts", nargs=-1)
 @click.option("--enable/--disable", "enabled", default=None, help="Switch the asset's lessee allow list on or off.")
 @click.option("--remove", is_flag=True, help="Remove ACCOUNTS instead of adding them.")
-@rpc_option
-@deployments_option
-@sender_options
-@json_option
+@write_options
 def allow(
     asset_id: int,
     accounts: tuple[str, ...],
