@@ -1,4 +1,5 @@
-"""The same bytecode deploys and runs the revenue flow on Ganache 7.9 (Shanghai) as on anvil."""
+"""The same bytecode deploys and runs the revenue flow and leasing on Ganache 7.9 (Shanghai) as on
+anvil."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from eth_utils import keccak
 
 from compute_rwa import AssetRegistration, DeployPlan, SuiteClient, deploy_suite
 from compute_rwa.chain import LocalChain
+from compute_rwa.lease import LeaseClient, LeasePricing
 from compute_rwa.tx import TxSender
 
 
@@ -51,3 +53,17 @@ def test_revenue_flow_runs_on_ganache(ganache, tmp_path):
     suite.distribute(asset_id, 1_000 * 10**6, lessee)
     assert suite.claim(asset_id, holder) == 600 * 10**6
     assert suite.claim_many([asset_id], buyer) == {asset_id: 200 * 10**6}
+
+    # Leasing: an ERC-721 position minted, escrow in the share token, a termination whose fee runs
+    # through the waterfall (OpenZeppelin 5.0.2's ERC-721 and Solady's Base64 on Shanghai).
+    leases = LeaseClient(w3, deployment, suite.sender)
+    leases.set_pricing(asset_id, LeasePricing(base_price_per_gpu_hour=2 * 10**6), operator)
+    opened = leases.open(asset_id, 2, 10, lessee)
+    assert opened.total == 2 * 2 * 10**6 * 10
+    assert leases.owner_of(opened.lease_id) == lessee
+    assert leases.positions.functions.tokenURI(opened.lease_id).call().startswith("data:application/json;base64,")
+    share = suite.share_token(asset_id).address
+    assert suite.payment_token.functions.balanceOf(share).call() >= opened.total
+    ended = leases.terminate(opened.lease_id, lessee)  # before it starts: all ten epochs unused
+    assert (ended.refund, ended.fee) == (36 * 10**6, 4 * 10**6)  # the default policy's 10% fee
+    assert leases.capacity(asset_id).booked == 2  # given back when its (empty) term begins
