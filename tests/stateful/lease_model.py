@@ -11,13 +11,9 @@ revert (`World.clone`), so an operation may fail half-way as the contract does.
 from __future__ import annotations
 
 import copy
-import http.client
-import itertools
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
@@ -31,6 +27,7 @@ from eth_utils import (
 from web3 import Web3
 
 from compute_rwa.artifacts import decode_error
+from tests.stateful.rpc import BatchRpc
 
 BPS = 10_000
 PRECISION = 10**18
@@ -548,15 +545,13 @@ class Tx:
     error: tuple[str, dict[str, Any]] | None  # the custom error of a reverted transaction
 
 
-class Chain:
+class Chain(BatchRpc):
     """Raw JSON-RPC against the local node over one keep-alive connection: calls (batched),
     transactions with a fixed gas limit (no estimate: a reverting one is mined too), their
     events decoded, and a reverted one's custom error read back from the node's trace."""
 
     def __init__(self, w3: Web3, *contracts: Any, gas: int = 25_000_000) -> None:
-        url = urlsplit(w3.provider.endpoint_uri)  # type: ignore[attr-defined]
-        self.connection = http.client.HTTPConnection(url.hostname, url.port, timeout=120)
-        self.ids = itertools.count(1)
+        super().__init__(w3, timeout=120)
         self.gas = gas
         self.functions: dict[tuple[str, str], tuple[bytes, list[str], list[str]]] = {}
         self.events: dict[bytes, tuple[str, list[dict[str, Any]]]] = {}
@@ -573,29 +568,6 @@ class Chain:
                 )
             elif item.get("type") == "event":
                 self.events[event_abi_to_log_topic(item)] = (item["name"], item["inputs"])
-
-    def post(self, queries: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
-        ids = [next(self.ids) for _ in queries]
-        body = json.dumps(
-            [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in zip(ids, queries, strict=True)]
-        )
-        for retry in (True, False):
-            try:
-                self.connection.request("POST", "/", body, {"Content-Type": "application/json"})
-                response = self.connection.getresponse()
-                break
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                self.connection.close()
-                if not retry:
-                    raise
-        assert response.status == 200, response.status
-        answers = {a["id"]: a for a in json.loads(response.read())}
-        return [answers[i] for i in ids]
-
-    def rpc(self, method: str, params: list[Any]) -> Any:
-        (response,) = self.post([(method, params)])
-        assert "error" not in response, f"{method}: {response['error']}"
-        return response["result"]
 
     def now(self) -> int:
         return int(self.rpc("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)

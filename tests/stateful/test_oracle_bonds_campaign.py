@@ -38,15 +38,11 @@ call itself (the campaign sends thousands).
 
 from __future__ import annotations
 
-import http.client
-import itertools
-import json
 import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
@@ -70,6 +66,7 @@ from compute_rwa.oracle.client import Metric
 from compute_rwa.oracle.reports import OracleDomain, Report, pack_reports
 from tests.conftest import ORACLE_KEYS
 from tests.helpers import b32
+from tests.stateful.rpc import BatchRpc
 from tests.unit.metrics_oracle.conftest import (
     DAY,
     HOUR,
@@ -164,16 +161,12 @@ class Dispute:
     locks: dict[str, int] = field(default_factory=dict)  # signer -> amount, configuration order
 
 
-class Chain:
+class Chain(BatchRpc):
     """Raw JSON-RPC against the local node: calls (one at a time or many in one batch) and
     transactions, with calldata encoded and results decoded here."""
 
     def __init__(self, w3: Web3, *contracts: Any) -> None:
-        # A keep-alive connection of its own: requests (under web3) looks up proxy settings
-        # and rebuilds headers on every request, which costs more than anvil answering.
-        url = urlsplit(w3.provider.endpoint_uri)  # type: ignore[attr-defined]
-        self.connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
-        self.ids = itertools.count(1)
+        super().__init__(w3)
         self.signatures: dict[tuple[bytes, str], bytes] = {}
         self.chain_id = int(w3.eth.chain_id)
         self.functions = {
@@ -187,27 +180,6 @@ class Chain:
             if item.get("type") == "function"
         }
 
-    def post(self, queries: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
-        """One JSON-RPC batch; the responses in the order of the queries."""
-        ids = [next(self.ids) for _ in queries]
-        payload = [
-            {"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in zip(ids, queries, strict=True)
-        ]
-        body = json.dumps(payload)
-        for retry in (True, False):
-            try:
-                self.connection.request("POST", "/", body, {"Content-Type": "application/json"})
-                response = self.connection.getresponse()
-                break
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                # The node closed an idle keep-alive connection before reading the request.
-                self.connection.close()
-                if not retry:
-                    raise
-        assert response.status == 200, response.status
-        answers = {a["id"]: a for a in json.loads(response.read())}
-        return [answers[i] for i in ids]
-
     def sign(self, digest: bytes, key: LocalAccount) -> bytes:
         """r | s | v of `key` over `digest` (memoised: hypothesis re-runs the same batches)."""
         if (digest, key.address) not in self.signatures:
@@ -216,11 +188,6 @@ class Chain:
                 signed.r.to_bytes(32, "big") + signed.s.to_bytes(32, "big") + bytes([signed.v])
             )
         return self.signatures[(digest, key.address)]
-
-    def rpc(self, method: str, params: list[Any]) -> Any:
-        (response,) = self.post([(method, params)])
-        assert "error" not in response, f"{method}: {response['error']}"
-        return response["result"]
 
     def warp(self, seconds: int) -> int:
         """Moves the clock forward, mines a block; returns its timestamp."""
