@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hexbytes import HexBytes
 from web3 import Web3
 
 from compute_rwa import AssetRegistration, DeployPlan, SuiteClient, deploy_suite
@@ -135,6 +136,11 @@ def test_an_outage_loses_nothing_and_sends_nothing_twice(own: OwnChain, tmp_path
     def echo(line: str) -> None:
         lines.append(line)
         if line.startswith("sent "):
+            # Mined before the node goes: anvil answers eth_sendRawTransaction before it has
+            # stored the block, and a SIGTERM in between dumps the new nonce without the block
+            # (a crash mid-mining, which the no-receipt path covers; here the receipt must exist).
+            tx_hash = HexBytes(line.rsplit(" tx ", 1)[1])
+            dying.oracle.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=5, poll_latency=0.01)
             own.stop()
 
     dying.echo = echo
