@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+import {RateModel} from "../libraries/LendingMath.sol";
+
+/// @notice What defines an isolated market; fixed at creation.
+/// @param shareToken Collateral: one asset's GPU share token (18 decimals).
+/// @param loanToken Lent and borrowed stablecoin.
+/// @param oracle Morpho-style IOracle: share units x price / 1e36 = loan units.
+/// @param lltv Liquidation loan-to-value (WAD): a position whose debt exceeds collateral value
+///        x lltv can be liquidated; borrowing stops at it.
+/// @param rateModel Kinked borrow rate curve (per second, WAD).
+/// @param minBorrow Smallest debt a position may carry (loan-token units); no dust positions.
+struct MarketConfig {
+    address shareToken;
+    address loanToken;
+    address oracle;
+    uint256 lltv;
+    RateModel rateModel;
+    uint256 minBorrow;
+}
+
+/// @notice One borrower's position: debt shares and posted collateral (share units).
+struct Position {
+    uint128 borrowShares;
+    uint128 collateral;
+}
+
+/// @notice A borrower's share-token revenue earned while posted, not yet paid out or applied.
+struct Earnings {
+    uint128 earned;
+    uint120 revenuePerShareSnapshot;
+    bool autoRepay;
+}
+
+/// @title ILendingMarket: an isolated market lending a stablecoin against GPU shares
+/// @notice Lenders deposit the loan token into this contract, an ERC-4626 vault whose shares
+///         grow with interest (virtual shares offset the donation attack; idle cash is tracked
+///         internally, so donations do not move the share price). Borrowers post shares and
+///         borrow up to collateral value x LLTV; debt accrues on a kinked utilization curve;
+///         unhealthy positions are liquidated by others at a capped incentive; collateral that
+///         runs out leaves bad debt, written off against lenders with an event. Posted shares
+///         keep earning: their revenue is the borrower's to claim, or repays the debt when the
+///         borrower opts in. Liquidations move shares only; leases of the asset run on.
+interface ILendingMarket {
+    event InterestAccrued(uint256 borrowRate, uint256 interest, uint256 totalBorrowAssets, uint256 totalSupplyAssets);
+    event CollateralSupplied(address indexed caller, address indexed onBehalf, uint256 assets);
+    event CollateralWithdrawn(address indexed borrower, address indexed receiver, uint256 assets);
+    event Borrowed(address indexed borrower, address indexed receiver, uint256 assets, uint256 shares);
+    event Repaid(address indexed caller, address indexed onBehalf, uint256 assets, uint256 shares);
+    event Liquidated(
+        address indexed liquidator,
+        address indexed borrower,
+        uint256 repaidAssets,
+        uint256 repaidShares,
+        uint256 seizedCollateral
+    );
+    event BadDebtWrittenOff(address indexed borrower, uint256 assets, uint256 shares);
+    event AutoRepaySet(address indexed borrower, bool enabled);
+    event RevenueBanked(address indexed borrower, uint256 amount);
+    event RevenueClaimed(address indexed borrower, address indexed receiver, uint256 amount);
+    event RevenueRepaid(address indexed borrower, uint256 assets, uint256 shares);
+
+    error MarketZeroAmount();
+    error MarketZeroAddress();
+    error MarketInconsistentInput(uint256 assets, uint256 shares);
+    error MarketInvalidParameter(bytes32 field, uint256 value);
+    error MarketInsufficientCollateral(address borrower, uint256 debt, uint256 maxDebt);
+    error MarketInsufficientLiquidity(uint256 requested, uint256 available);
+    error MarketBelowMinBorrow(address borrower, uint256 debt, uint256 minBorrow);
+    error MarketRepayExceedsDebt(address borrower, uint256 shares, uint256 debtShares);
+    error MarketWithdrawExceedsCollateral(address borrower, uint256 assets, uint256 collateral);
+    error MarketSelfLiquidation(address borrower);
+    error MarketPositionHealthy(address borrower, uint256 debt, uint256 maxDebt);
+    error MarketStillUnhealthy(address borrower, uint256 debt, uint256 maxDebt);
+    error MarketSeizeExceedsCollateral(address borrower, uint256 seized, uint256 collateral);
+    error MarketFeeOnTransfer(address token, uint256 expected, uint256 received);
+    error MarketAutoRepayUnsupported(address loanToken, address paymentToken);
+    error MarketAutoRepayOff(address borrower);
+    error MarketNothingToClaim(address borrower);
+
+    /// @notice Posts `assets` share units as collateral of `onBehalf` (pulled from the caller).
+    function supplyCollateral(uint256 assets, address onBehalf) external;
+
+    /// @notice Takes back the caller's collateral to `receiver`; the position must stay healthy.
+    function withdrawCollateral(uint256 assets, address receiver) external;
+
+    /// @notice Borrows `assets` loan tokens against the caller's collateral, sent to `receiver`.
+    ///         The debt must stay within collateral value x LLTV and be at least `minBorrow`.
+    function borrow(uint256 assets, address receiver) external returns (uint256 shares);
+
+    /// @notice Repays `onBehalf`'s debt by exactly one of `assets` or `shares` (the other 0);
+    ///         what is left must be 0 or at least `minBorrow`. Tokens come from the caller.
+    function repay(uint256 assets, uint256 shares, address onBehalf)
+        external
+        returns (uint256 assetsRepaid, uint256 sharesRepaid);
+
+    /// @notice Liquidates an unhealthy position by exactly one of `seizedAssets` (collateral to
+    ///         take) or `repaidShares` (debt to repay). The liquidator repays loan tokens and
+    ///         receives the collateral worth the repayment times the incentive. Afterwards the
+    ///         position is healthy, debt-free, or out of collateral with its debt written off.
+    function liquidate(address borrower, uint256 seizedAssets, uint256 repaidShares)
+        external
+        returns (uint256 seized, uint256 repaidAssets);
+
+    /// @notice Opts the caller in or out of repaying its debt from its collateral's revenue.
+    function setAutoRepay(bool enabled) external;
+
+    /// @notice Applies `borrower`'s banked revenue to its debt (anyone; borrower opted in).
+    function harvest(address borrower) external returns (uint256 assetsRepaid);
+
+    /// @notice Pays the caller's earned revenue (from posted collateral) to `receiver`.
+    function claimRevenue(address receiver) external returns (uint256 amount);
+
+    /// @notice Accrues interest up to now.
+    function accrueInterest() external;
+
+    /* VIEWS */
+
+    function config() external view returns (MarketConfig memory);
+
+    function positionOf(address borrower) external view returns (Position memory);
+
+    function earningsOf(address borrower) external view returns (Earnings memory);
+
+    /// @notice Revenue earned by the borrower's collateral so far (banked plus accrued).
+    function revenueOf(address borrower) external view returns (uint256);
+
+    /// @notice Debt with interest accrued to now, rounded up.
+    function debtOf(address borrower) external view returns (uint256);
+
+    /// @notice Largest debt the position may carry at the current price (collateral value x
+    ///         LLTV, rounded down). Reverts when the price is unavailable.
+    function maxDebtOf(address borrower) external view returns (uint256);
+
+    /// @notice maxDebt / debt in WAD (type(uint256).max without debt); below 1e18 = liquidatable.
+    function healthFactor(address borrower) external view returns (uint256);
+
+    /// @notice Totals with interest accrued to now.
+    function totals()
+        external
+        view
+        returns (uint256 totalSupplyAssets, uint256 totalBorrowAssets, uint256 totalBorrowShares, uint256 lastUpdate);
+
+    /// @notice Current borrow rate per second (WAD) and utilization (WAD).
+    function borrowRate() external view returns (uint256 ratePerSecond, uint256 utilizationWad);
+
+    /// @notice Loan tokens available to borrow or withdraw now.
+    function liquidity() external view returns (uint256);
+
+    /// @notice Collateral paid per unit of repaid value (WAD), e.g. 1.05e18 = 5% incentive.
+    function liquidationIncentive() external view returns (uint256);
+}
