@@ -31,6 +31,8 @@ class Deployment:
     lease_terms: ChecksumAddress | None = None
     lease_manager: ChecksumAddress | None = None
     lease_positions: ChecksumAddress | None = None
+    valuator: ChecksumAddress | None = None
+    market_factory: ChecksumAddress | None = None
     steps: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -47,6 +49,8 @@ class Deployment:
             lease_terms=contracts.get("LeaseTerms"),
             lease_manager=contracts.get("LeaseManager"),
             lease_positions=contracts.get("LeasePositions"),
+            valuator=contracts.get("ShareValuator"),
+            market_factory=contracts.get("MarketFactory"),
             steps=data.get("steps", {}),
         )
 
@@ -196,6 +200,8 @@ def deploy_suite(
         "LeaseManager", "LeaseManager", registry.address, oracle.address, lease_terms.address, plan.lease_report_grace
     )
     log.record("LeasePositions", manager.functions.positions().call(), contract="LeasePositions")
+    deployed("ShareValuator", "ShareValuator", registry.address, oracle.address)
+    deployed("MarketFactory", "MarketFactory")
     if admin == me:
         _grant_roles(registry, deployer, sender, plan, log, echo)
         _configure_oracle(registry, oracle, deployer, sender, plan, log, echo)
