@@ -58,6 +58,10 @@ ERROR_SOURCES = (
     "LeaseManager",
     "LeaseTerms",
     "LeasePositions",
+    "ShareValuator",
+    "SharePriceFeed",
+    "LendingMarket",
+    "MarketFactory",
     "MockStablecoin",
 )
 
