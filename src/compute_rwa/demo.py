@@ -21,6 +21,7 @@ from web3.logs import DISCARD
 from compute_rwa import DeployPlan, SuiteClient, deploy_suite
 from compute_rwa.chain import LocalChain
 from compute_rwa.demo_lease import run_lease_chapter
+from compute_rwa.demo_market import run_lending_chapter, start_valuation
 from compute_rwa.demo_oracle import DEMO_SIGNER_KEYS, DEMO_THRESHOLD, run_oracle_chapter
 from compute_rwa.deploy import OraclePlan, registry_path
 from compute_rwa.fleet import GpuNode, demo_fleet
@@ -188,6 +189,7 @@ def run(console: Console, directory: Path | None = None) -> dict[str, int]:
             oracle.deposit_bond(key.address, 2_000 * USD, admin)
         h800 = [(a.asset_id, a.node) for a in assets if "H800" in a.node.model.name]
         oracle_counts = run_oracle_chapter(console, suite, oracle, h800, admin=admin, challenger=a[10])
+        start_valuation(console, suite, h800[0][0], admin=admin, keeper=a[16])
         lease_counts = run_lease_chapter(
             console,
             suite,
@@ -199,7 +201,14 @@ def run(console: Console, directory: Path | None = None) -> dict[str, int]:
             buyer=a[15],
             keeper=a[16],
         )
-        return {"paid_in": paid_in, "claimed": total_claimed, "reserves": reserves, **oracle_counts, **lease_counts}
+        lending_counts = run_lending_chapter(
+            console, suite, oracle, h800, asset_id=h800[0][0], admin=admin, borrower=fleet_owner, lender=a[17],
+            keeper=a[16],
+        )  # fmt: skip
+        return {
+            "paid_in": paid_in, "claimed": total_claimed, "reserves": reserves,
+            **oracle_counts, **lease_counts, **lending_counts,
+        }  # fmt: skip
 
 
 def main() -> int:

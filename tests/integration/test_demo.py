@@ -25,3 +25,9 @@ def test_demo_runs_end_to_end_and_conserves_revenue(tmp_path):
     assert totals["sla_credits_unreported"] == 2  # the two hours past the trace, no-report rule
     assert "Lease conservation" in text
     assert "LeaseInsufficientCapacity" in text
+    # Lending: a loan against shares, made unhealthy by the idle hours, liquidated by the keeper.
+    assert "status HistoryTooShort" in text  # the first valuation update only checkpoints revenue
+    assert "status Ok" in text
+    assert totals["loans"] == 1 and totals["liquidations"] == 1
+    assert 0 < totals["seized_shares_milli"] <= 4_000
+    assert "liquidated" in text
