@@ -18,6 +18,7 @@ UNAUTHORIZED = {
     "LeaseUnauthorized",
     "ShareOnlyLeaseManager",
     "PositionsOnlyManager",
+    "ValuationUnauthorized",
 }
 
 ACCOUNTS = ("admin", "operator", "second_operator", "compliance", "pauser", "treasury", "holder", "outsider")
@@ -32,6 +33,9 @@ def _privileged_calls(suite, asset, roles, make_registration, oracle):
     d = suite.deployment
     terms = contract_at(suite.w3, "LeaseTerms", d.lease_terms).functions
     positions = contract_at(suite.w3, "LeasePositions", d.lease_positions).functions
+    valuator = contract_at(suite.w3, "ShareValuator", d.valuator).functions
+    now = suite.w3.eth.get_block("latest")["timestamp"]
+    valuation = (10**9, now - 1, 3600 * 24 * 365, 0, 1_000, 1, 3600, 3600, 3600, 1, 10**12)
     return {
         # name: (function, accounts allowed to call it)
         "registerAsset": (
@@ -74,6 +78,8 @@ def _privileged_calls(suite, asset, roles, make_registration, oracle):
         "lease.setLesseeAllowListEnabled": (terms.setLesseeAllowListEnabled(asset, True), {"compliance"}),
         "lease.setLesseeAllowed": (terms.setLesseeAllowed(asset, [someone], True), {"compliance"}),
         "positions.mint": (positions.mint(someone, 1), set()),  # the lease manager only
+        "valuation.configure": (valuator.configure(asset, valuation), {"admin"}),
+        "valuation.setSequencerFeed": (valuator.setSequencerFeed(someone, 3600), {"admin"}),
     }
 
 
