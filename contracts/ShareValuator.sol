@@ -67,7 +67,7 @@ contract ShareValuator is IShareValuator {
     /// @inheritdoc IShareValuator
     function configure(uint256 assetId, ValuationConfig calldata config) external {
         _onlyAdmin();
-        if (_registry.shareTokenOf(assetId) == address(0)) revert ValuationUnknownAsset(assetId);
+        _registry.shareTokenOf(assetId); // reverts RegistryUnknownAsset for an unknown asset
         _checkConfig(config);
         _configs[assetId] = config;
         // New parameters take effect only through a fresh update; the round count goes on.
@@ -246,16 +246,25 @@ contract ShareValuator is IShareValuator {
         if (block.timestamp > _oracle.epochStart(uint256(latest) + 1) + config.maxMetricsAge) {
             return (ValuationStatus.MetricsStale, 0, legs);
         }
-        (uint256 average, uint256 count) =
-            _oracle.trailingAverage(assetId, Metric.Utilization, config.utilizationWindow);
-        // Epochs without a valid report count as idle: withholding reports cannot lift the value.
-        legs.utilizationBps = average * count / config.utilizationWindow;
+        legs.utilizationBps = _trailingUtilization(assetId, latest, config.utilizationWindow);
 
         legs.incomeValue = legs.annualIncome * legs.utilizationBps / config.capRateBps;
         price = legs.hardwareValue < legs.incomeValue ? legs.hardwareValue : legs.incomeValue;
         if (price == 0) return (ValuationStatus.Zero, 0, legs);
         if (price < config.minPrice || price > config.maxPrice) return (ValuationStatus.OutOfBounds, price, legs);
         return (ValuationStatus.Ok, price, legs);
+    }
+
+    /// @dev Mean utilization over the `window` epochs that ended last. Epochs without a valid
+    ///      report count as idle, and so do ended epochs after the newest report: withholding
+    ///      the reports of a slump cannot keep the value up.
+    function _trailingUtilization(uint256 assetId, uint256 latest, uint256 window) internal view returns (uint256) {
+        uint256 current = _oracle.epochAt(block.timestamp);
+        // Ended epochs not reported yet (reports exist only for ended epochs: latest < current).
+        uint256 unreported = current - 1 - latest;
+        if (unreported >= window) return 0;
+        (uint256 average, uint256 count) = _oracle.trailingAverage(assetId, Metric.Utilization, window - unreported);
+        return average * count / window;
     }
 
     /// @dev Straight-line depreciation from purchaseValue to the salvage value over the life.
@@ -313,7 +322,8 @@ contract ShareValuator is IShareValuator {
         SequencerCheck memory check = _sequencer;
         if (check.feed == address(0)) return;
         (, int256 answer, uint256 startedAt,,) = AggregatorV3Interface(check.feed).latestRoundData();
-        if (answer != 0) revert ValuationSequencerDown();
+        // startedAt 0 is an invalid round (Chainlink's guidance): no proof the sequencer is up.
+        if (answer != 0 || startedAt == 0) revert ValuationSequencerDown();
         if (block.timestamp < startedAt + check.gracePeriod) {
             revert ValuationSequencerGracePeriod(startedAt, startedAt + check.gracePeriod);
         }

@@ -8,7 +8,8 @@ pragma solidity ^0.8.20;
 /// @param usefulLife Seconds over which the hardware depreciates linearly to its salvage value.
 /// @param salvageBps Value left at the end of the useful life, in basis points of purchaseValue.
 /// @param capRateBps Annual capitalization rate of income: income value = annual income / rate.
-/// @param utilizationWindow Oracle epochs of trailing utilization that scale the income value.
+/// @param utilizationWindow Ended oracle epochs of trailing utilization that scale the income
+///        value; epochs without a valid report (missing, voided, not yet reported) count as idle.
 /// @param revenueWindow Seconds of trailing revenue per share annualized into income (at least).
 /// @param maxMetricsAge Seconds after the end of the newest reported epoch before metrics count
 ///        as stale.
@@ -86,7 +87,6 @@ interface IShareValuator {
     event SequencerFeedSet(address feed, uint32 gracePeriod);
 
     error ValuationUnauthorized(address caller);
-    error ValuationUnknownAsset(uint256 assetId);
     error ValuationNotConfigured(uint256 assetId);
     error ValuationBadParameter(bytes32 field, uint256 value);
     error ValuationUnavailable(uint256 assetId, ValuationStatus status);
@@ -98,11 +98,13 @@ interface IShareValuator {
 
     /// @notice Sets an asset's valuation parameters (admin). Resets its stored valuation, so
     ///         the new parameters take effect only through `update`; creates its price feed the
-    ///         first time.
+    ///         first time. An unknown asset reverts with the registry's RegistryUnknownAsset.
     function configure(uint256 assetId, ValuationConfig calldata config) external;
 
-    /// @notice Optional L2 sequencer uptime feed (Chainlink layout; 0 = up, 1 = down) and the
-    ///         grace period after it comes back; address(0) switches the check off (admin).
+    /// @notice Optional L2 sequencer uptime feed (Chainlink layout; 0 = up, 1 = down; a round
+    ///         with startedAt 0 counts as down) and the grace period after it comes back;
+    ///         address(0) switches the check off (admin). Checked by `priceOf` (and so by the
+    ///         feed's Morpho `price()`), not by the Chainlink reads, whose readers check it.
     function setSequencerFeed(address feed, uint32 gracePeriod) external;
 
     /// @notice Checkpoints the revenue accumulator, computes the valuation and stores it. Never
