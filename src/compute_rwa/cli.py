@@ -16,6 +16,7 @@ from web3.exceptions import ProviderConnectionError
 
 from compute_rwa.chain import connect
 from compute_rwa.cli_lease import lease
+from compute_rwa.cli_market import market, valuation
 from compute_rwa.cli_oracle import oracle
 from compute_rwa.client import SuiteClient
 from compute_rwa.deploy import Deployment, DeployPlan, OraclePlan, deploy_suite, registry_path
@@ -37,7 +38,8 @@ def _client(rpc: str, deployments: Path | None) -> SuiteClient:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """GPU compute capacity as a real-world asset: deploy the suite, inspect assets and revenue,
-    run the usage and efficiency oracle's feeder, lease GPUs and settle leases.
+    run the usage and efficiency oracle's feeder, lease GPUs and settle leases, value shares and
+    lend against them.
 
     \b
     Examples:
@@ -49,6 +51,10 @@ def main() -> None:
       compute-rwa lease quote 1 2 24 --rpc URL
       compute-rwa lease open 1 2 24 --rpc URL --max-total 100
       compute-rwa lease settle --all --rpc URL
+      compute-rwa valuation show 1 --rpc URL
+      compute-rwa market create --asset 1 --lltv-bps 8000 --min-borrow 100 --rpc URL
+      compute-rwa market borrow MARKET 2500 --rpc URL
+      compute-rwa market keep --once --rpc URL
     """
 
 
@@ -230,6 +236,8 @@ def telemetry_read(path: Path, fmt: str, as_json: bool) -> None:
 
 main.add_command(oracle)
 main.add_command(lease)
+main.add_command(market)
+main.add_command(valuation)
 
 
 #: Exit status when the chain did not answer: nothing was lost, run the command again later.
