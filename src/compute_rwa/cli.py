@@ -52,7 +52,7 @@ def main() -> None:
       compute-rwa lease open 1 2 24 --rpc URL --max-total 100
       compute-rwa lease settle --all --rpc URL
       compute-rwa valuation show 1 --rpc URL
-      compute-rwa market create --asset 1 --lltv-bps 8000 --min-borrow 100 --rpc URL
+      compute-rwa market create 1 --lltv 0.8 --min-borrow 100 --rpc URL
       compute-rwa market borrow MARKET 2500 --rpc URL
       compute-rwa market keep --once --rpc URL
     """
