@@ -22,6 +22,7 @@ from web3.logs import DISCARD
 from compute_rwa.client import SuiteClient
 from compute_rwa.demo_oracle import DEMO_SIGNER_KEYS, H800_POWER, REPLAYED_EPOCHS, replay_trace
 from compute_rwa.fleet import GpuNode
+from compute_rwa.market import Keeper, MarketClient, ValuationClient
 from compute_rwa.oracle.client import OracleClient
 from compute_rwa.oracle.feeder import Feeder
 from compute_rwa.oracle.outbox import Outbox
@@ -162,7 +163,24 @@ def run_lending_chapter(
     console.print(rows)
     if _health(market, borrower) >= 1:
         raise SystemExit("the utilization crash never made the loan unhealthy")
-    seized, repaid, bad_debt = _liquidate(console, suite, market, borrower, keeper, admin)
+    # The keeper bot (`compute-rwa market keep`): refresh the price, find the unhealthy
+    # position, plan the liquidation that leaves it healthy, debt-free or written off, send it.
+    suite.sender.transact(token.functions.mint(keeper, 10 * loan), admin, "USD")
+    bot = Keeper(
+        [MarketClient(w3, market.address, suite.sender)],
+        keeper,
+        valuation=ValuationClient(w3, suite.deployment, suite.sender),
+    )
+    report = bot.run_once()
+    if not report.ok or len(report.liquidations) != 1:
+        raise SystemExit(f"the keeper did not liquidate: {report.to_json()}")
+    (done,) = report.liquidations
+    seized, repaid, bad_debt = done.seized_collateral, done.repaid_assets, done.bad_debt_assets
+    console.print(
+        f"  [bold]keeper[/bold]: {report.positions_checked} position(s) checked, {report.unhealthy} unhealthy;"
+        f" liquidated ({done.mode.value}): repaid {usd(repaid)}, received {seized / SHARE:.4f} shares"
+        f" (incentive included), tx {done.tx_hash[:12]}…"
+    )
     collateral = market.functions.positionOf(borrower).call()[1]
     total_assets = market.functions.totalAssets().call()
     console.print(
@@ -195,39 +213,6 @@ class _IdleFeeder:
         start = self.oracle.epoch_start(epoch)
         samples = self.fleet.samples_between(start, start + self.oracle.epoch_seconds)
         self.feeder.replay(samples, [epoch])
-
-
-def _liquidate(
-    console: Console,
-    suite: SuiteClient,
-    market: Contract,
-    borrower: ChecksumAddress,
-    keeper: ChecksumAddress,
-    admin: ChecksumAddress,
-) -> tuple[int, int, int]:
-    """The keeper's move: repay the whole debt if the collateral covers it with the incentive,
-    else seize all the collateral (the rest becomes bad debt)."""
-    token = suite.payment_token
-    debt_shares, collateral = market.functions.positionOf(borrower).call()
-    debt = market.functions.debtOf(borrower).call()
-    suite.sender.transact(token.functions.mint(keeper, debt * 2), admin, "USD")
-    suite.sender.transact(token.functions.approve(market.address, 2**256 - 1), keeper, "USD")
-    value = market.functions.maxDebtOf(borrower).call() * WAD // LLTV
-    covered = value * WAD >= debt * market.functions.liquidationIncentive().call()
-    call = (
-        market.functions.liquidate(borrower, 0, debt_shares)
-        if covered
-        else market.functions.liquidate(borrower, collateral, 0)
-    )
-    receipt = suite.sender.transact(call, keeper, "LendingMarket")
-    (event,) = market.events.Liquidated().process_receipt(receipt, errors=DISCARD)
-    bad = market.events.BadDebtWrittenOff().process_receipt(receipt, errors=DISCARD)
-    seized, repaid = int(event["args"]["seizedCollateral"]), int(event["args"]["repaidAssets"])
-    console.print(
-        f"  [bold]liquidated[/bold]: the keeper repaid {usd(repaid)} and received {seized / SHARE:.4f} shares "
-        f"(incentive included), gas {receipt['gasUsed']:,}"
-    )
-    return seized, repaid, int(bad[0]["args"]["assets"]) if bad else 0
 
 
 def _valuation_table(console: Console, valuator: Contract, asset_id: int, title: str) -> None:
