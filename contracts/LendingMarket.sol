@@ -177,14 +177,21 @@ contract LendingMarket is ERC4626, ILendingMarket {
         Position memory position = _positions[borrower];
         Earnings memory earnings = _bank(borrower, position.collateral);
         // An opted-in borrower's revenue repays first: it may be all the rescue it needs.
-        if (earnings.autoRepay && earnings.earned != 0) _applyRevenue(borrower, position, earnings);
+        uint256 applied;
+        if (earnings.autoRepay && earnings.earned != 0) applied = _applyRevenue(borrower, position, earnings);
         uint256 price = _oracle.price();
         uint256 totalBorrowAssets = _totalBorrowAssets;
         uint256 totalBorrowShares = _totalBorrowShares;
         {
             uint256 debt = uint256(position.borrowShares).toAssetsUp(totalBorrowAssets, totalBorrowShares);
             uint256 maxDebt = _maxDebt(position.collateral, price);
-            if (debt <= maxDebt) revert MarketPositionHealthy(borrower, debt, maxDebt);
+            if (debt <= maxDebt) {
+                if (applied == 0) revert MarketPositionHealthy(borrower, debt, maxDebt);
+                // Rescued by its own revenue: the repayment stands, nothing is seized.
+                _positions[borrower] = position;
+                _collectRevenue();
+                return (0, 0);
+            }
         }
         if (seizedAssets != 0) {
             uint256 quoted = seizedAssets.mulDivUp(price, LendingMath.ORACLE_PRICE_SCALE);
@@ -226,6 +233,7 @@ contract LendingMarket is ERC4626, ILendingMarket {
         _totalBorrowAssets = uint128(totalBorrowAssets);
         _totalBorrowShares = uint128(totalBorrowShares);
         emit Liquidated(msg.sender, borrower, repaidAssets, repaidShares, seizedAssets);
+        if (applied != 0) _collectRevenue();
         _shareToken.safeTransfer(msg.sender, seizedAssets);
         _pullLoanToken(msg.sender, repaidAssets);
         return (seizedAssets, repaidAssets);
@@ -251,6 +259,7 @@ contract LendingMarket is ERC4626, ILendingMarket {
         if (earnings.earned == 0 || position.borrowShares == 0) return 0;
         assetsRepaid = _applyRevenue(borrower, position, earnings);
         _positions[borrower] = position;
+        if (assetsRepaid != 0) _collectRevenue();
     }
 
     /// @inheritdoc ILendingMarket
@@ -286,9 +295,13 @@ contract LendingMarket is ERC4626, ILendingMarket {
         return Math.min(super.maxWithdraw(owner), liquidity());
     }
 
-    /// @notice What `owner` can redeem now: its shares, up to those the idle liquidity buys back.
+    /// @notice What `owner` can redeem now: all its shares if the idle liquidity pays them,
+    ///         else the shares the liquidity buys back.
     function maxRedeem(address owner) public view override returns (uint256) {
-        return Math.min(super.maxRedeem(owner), _convertToShares(liquidity(), Math.Rounding.Floor));
+        uint256 shares = balanceOf(owner);
+        uint256 available = liquidity();
+        if (_convertToAssets(shares, Math.Rounding.Floor) <= available) return shares;
+        return _convertToShares(available, Math.Rounding.Floor);
     }
 
     function _decimalsOffset() internal pure override returns (uint8) {
@@ -418,12 +431,17 @@ contract LendingMarket is ERC4626, ILendingMarket {
     function _accrue() internal {
         uint256 elapsed = block.timestamp - _lastUpdate;
         if (elapsed == 0) return;
-        _lastUpdate = uint64(block.timestamp);
         uint256 borrowAssets = _totalBorrowAssets;
-        if (borrowAssets == 0) return;
+        if (borrowAssets == 0) {
+            _lastUpdate = uint64(block.timestamp);
+            return;
+        }
         uint256 supplyAssets = _totalSupplyAssets;
         (uint256 interest, uint256 rate) = _interest(supplyAssets, borrowAssets, elapsed);
+        // Less than a unit so far: keep the clock where it was, so that frequent accruals cannot
+        // round lenders' interest away (Morpho Blue moves it anyway).
         if (interest == 0) return;
+        _lastUpdate = uint64(block.timestamp);
         supplyAssets += interest;
         borrowAssets += interest;
         _totalSupplyAssets = supplyAssets.toUint128();
@@ -475,8 +493,10 @@ contract LendingMarket is ERC4626, ILendingMarket {
         return collateral * (rps - earnings.revenuePerShareSnapshot) / 1e18;
     }
 
-    /// @dev Repays `borrower`'s debt from its banked revenue (interest already accrued). Never
-    ///      leaves dust: it clears the debt or keeps at least minBorrow of it.
+    /// @dev Repays `borrower`'s debt from its banked revenue (interest already accrued), in
+    ///      storage for the totals and earnings, in `position` for the caller to store. Never
+    ///      leaves dust: it clears the debt or keeps at least minBorrow of it. The caller then
+    ///      collects the revenue's tokens with `_collectRevenue`.
     function _applyRevenue(address borrower, Position memory position, Earnings memory earnings)
         internal
         returns (uint256 assets)
@@ -498,7 +518,11 @@ contract LendingMarket is ERC4626, ILendingMarket {
         _totalBorrowShares = uint128(totalBorrowShares - shares);
         _totalBorrowAssets = uint128(totalBorrowAssets > assets ? totalBorrowAssets - assets : 0);
         emit RevenueRepaid(borrower, assets, shares);
-        // The tokens behind the banked revenue come in from the share token now.
+    }
+
+    /// @dev Brings in what the market's shares earned (at least the revenue just applied to
+    ///      debt, which must now be idle cash); called after every state change of the caller.
+    function _collectRevenue() internal {
         IShareToken(address(_shareToken)).claim();
     }
 

@@ -99,6 +99,8 @@ interface ILendingMarket {
     ///         take) or `repaidShares` (debt to repay). The liquidator repays loan tokens and
     ///         receives the collateral worth the repayment times the incentive. Afterwards the
     ///         position is healthy, debt-free, or out of collateral with its debt written off.
+    ///         An opted-in borrower's revenue is applied first; if that alone restores health,
+    ///         the call succeeds seizing nothing and returns (0, 0).
     function liquidate(address borrower, uint256 seizedAssets, uint256 repaidShares)
         external
         returns (uint256 seized, uint256 repaidAssets);
@@ -136,11 +138,11 @@ interface ILendingMarket {
     /// @notice maxDebt / debt in WAD (type(uint256).max without debt); below 1e18 = liquidatable.
     function healthFactor(address borrower) external view returns (uint256);
 
-    /// @notice Totals with interest accrued to now.
+    /// @notice Totals with interest accrued to now (`asOf`, the current block's timestamp).
     function totals()
         external
         view
-        returns (uint256 totalSupplyAssets, uint256 totalBorrowAssets, uint256 totalBorrowShares, uint256 lastUpdate);
+        returns (uint256 totalSupplyAssets, uint256 totalBorrowAssets, uint256 totalBorrowShares, uint256 asOf);
 
     /// @notice Current borrow rate per second (WAD) and utilization (WAD).
     function borrowRate() external view returns (uint256 ratePerSecond, uint256 utilizationWad);
