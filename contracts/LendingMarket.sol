@@ -176,23 +176,26 @@ contract LendingMarket is ERC4626, ILendingMarket {
         _accrue();
         Position memory position = _positions[borrower];
         Earnings memory earnings = _bank(borrower, position.collateral);
+        uint256 price = _oracle.price();
+        {
+            uint256 debt = uint256(position.borrowShares).toAssetsUp(_totalBorrowAssets, _totalBorrowShares);
+            uint256 maxDebt = _maxDebt(position.collateral, price);
+            if (debt <= maxDebt) revert MarketPositionHealthy(borrower, debt, maxDebt);
+        }
         // An opted-in borrower's revenue repays first: it may be all the rescue it needs.
         uint256 applied;
-        if (earnings.autoRepay && earnings.earned != 0) applied = _applyRevenue(borrower, position, earnings);
-        uint256 price = _oracle.price();
-        uint256 totalBorrowAssets = _totalBorrowAssets;
-        uint256 totalBorrowShares = _totalBorrowShares;
-        {
-            uint256 debt = uint256(position.borrowShares).toAssetsUp(totalBorrowAssets, totalBorrowShares);
-            uint256 maxDebt = _maxDebt(position.collateral, price);
-            if (debt <= maxDebt) {
-                if (applied == 0) revert MarketPositionHealthy(borrower, debt, maxDebt);
+        if (earnings.autoRepay && earnings.earned != 0) {
+            applied = _applyRevenue(borrower, position, earnings);
+            uint256 debt = uint256(position.borrowShares).toAssetsUp(_totalBorrowAssets, _totalBorrowShares);
+            if (debt <= _maxDebt(position.collateral, price)) {
                 // Rescued by its own revenue: the repayment stands, nothing is seized.
                 _positions[borrower] = position;
                 _collectRevenue();
                 return (0, 0);
             }
         }
+        uint256 totalBorrowAssets = _totalBorrowAssets;
+        uint256 totalBorrowShares = _totalBorrowShares;
         if (seizedAssets != 0) {
             uint256 quoted = seizedAssets.mulDivUp(price, LendingMath.ORACLE_PRICE_SCALE);
             repaidShares = quoted.wDivUp(_incentive).toSharesUp(totalBorrowAssets, totalBorrowShares);
