@@ -18,6 +18,7 @@ contract MarketFactory {
     /// @notice Whether an address is a market this factory created.
     mapping(address market => bool) public isMarket;
 
+    /// @notice `creator` created `market` lending `loanToken` against `shareToken`.
     event MarketCreated(
         address indexed market,
         address indexed shareToken,

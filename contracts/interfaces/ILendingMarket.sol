@@ -43,11 +43,19 @@ struct Earnings {
 ///         keep earning: their revenue is the borrower's to claim, or repays the debt when the
 ///         borrower opts in. Liquidations move shares only; leases of the asset run on.
 interface ILendingMarket {
+    /// @notice Interest accrued since the last accrual at `borrowRate` (per second, WAD); the
+    ///         new totals include it (no fee is taken: all of it goes to lenders).
     event InterestAccrued(uint256 borrowRate, uint256 interest, uint256 totalBorrowAssets, uint256 totalSupplyAssets);
+    /// @notice `caller` posted `assets` share units as collateral of `onBehalf`.
     event CollateralSupplied(address indexed caller, address indexed onBehalf, uint256 assets);
+    /// @notice `borrower` took `assets` share units of collateral back, sent to `receiver`.
     event CollateralWithdrawn(address indexed borrower, address indexed receiver, uint256 assets);
+    /// @notice `borrower` borrowed `assets` loan tokens (`shares` debt shares), sent to `receiver`.
     event Borrowed(address indexed borrower, address indexed receiver, uint256 assets, uint256 shares);
+    /// @notice `caller` repaid `assets` loan tokens (`shares` debt shares) of `onBehalf`'s debt.
     event Repaid(address indexed caller, address indexed onBehalf, uint256 assets, uint256 shares);
+    /// @notice `liquidator` repaid `repaidAssets` (`repaidShares`) of `borrower`'s debt and
+    ///         received `seizedCollateral` share units.
     event Liquidated(
         address indexed liquidator,
         address indexed borrower,
@@ -55,28 +63,52 @@ interface ILendingMarket {
         uint256 repaidShares,
         uint256 seizedCollateral
     );
+    /// @notice `borrower` ran out of collateral: its remaining debt (`assets`, `shares`) was
+    ///         written off against lenders (`totalAssets` fell by `assets`).
     event BadDebtWrittenOff(address indexed borrower, uint256 assets, uint256 shares);
+    /// @notice `borrower` opted in (or out) of repaying its debt from its collateral's revenue.
     event AutoRepaySet(address indexed borrower, bool enabled);
+    /// @notice `amount` of revenue earned by `borrower`'s posted shares was banked for it.
     event RevenueBanked(address indexed borrower, uint256 amount);
+    /// @notice `borrower` claimed `amount` of banked revenue, paid to `receiver`.
     event RevenueClaimed(address indexed borrower, address indexed receiver, uint256 amount);
+    /// @notice `assets` of `borrower`'s banked revenue repaid `shares` of its debt (auto-repay).
     event RevenueRepaid(address indexed borrower, uint256 assets, uint256 shares);
 
+    /// @notice An amount of zero.
     error MarketZeroAmount();
+    /// @notice A zero address where an account or contract is needed.
     error MarketZeroAddress();
+    /// @notice Exactly one of the two amounts must be non-zero.
     error MarketInconsistentInput(uint256 assets, uint256 shares);
+    /// @notice A market parameter (`field`) outside its bounds.
     error MarketInvalidParameter(bytes32 field, uint256 value);
+    /// @notice The position would carry `debt` above `maxDebt` (collateral value x LLTV).
     error MarketInsufficientCollateral(address borrower, uint256 debt, uint256 maxDebt);
+    /// @notice `requested` loan tokens asked for, only `available` idle.
     error MarketInsufficientLiquidity(uint256 requested, uint256 available);
+    /// @notice A non-zero debt below the market's minimum borrow (no dust positions).
     error MarketBelowMinBorrow(address borrower, uint256 debt, uint256 minBorrow);
+    /// @notice More debt shares repaid than the position owes (repay all by shares).
     error MarketRepayExceedsDebt(address borrower, uint256 shares, uint256 debtShares);
+    /// @notice More collateral asked back than the position holds.
     error MarketWithdrawExceedsCollateral(address borrower, uint256 assets, uint256 collateral);
+    /// @notice A borrower may not liquidate itself.
     error MarketSelfLiquidation(address borrower);
+    /// @notice The position is healthy (`debt` <= `maxDebt`): nothing to liquidate.
     error MarketPositionHealthy(address borrower, uint256 debt, uint256 maxDebt);
+    /// @notice The liquidation would leave collateral and a debt above `maxDebt`: repay more, or
+    ///         seize all the collateral.
     error MarketStillUnhealthy(address borrower, uint256 debt, uint256 maxDebt);
+    /// @notice More collateral to seize than the position holds.
     error MarketSeizeExceedsCollateral(address borrower, uint256 seized, uint256 collateral);
+    /// @notice The loan token delivered `received` instead of `expected` (fee-on-transfer).
     error MarketFeeOnTransfer(address token, uint256 expected, uint256 received);
+    /// @notice Auto-repay needs the loan token to be the share token's payment token.
     error MarketAutoRepayUnsupported(address loanToken, address paymentToken);
+    /// @notice The borrower has not opted in to auto-repay.
     error MarketAutoRepayOff(address borrower);
+    /// @notice The borrower has no banked revenue to claim.
     error MarketNothingToClaim(address borrower);
 
     /// @notice Posts `assets` share units as collateral of `onBehalf` (pulled from the caller).
@@ -119,10 +151,13 @@ interface ILendingMarket {
 
     /* VIEWS */
 
+    /// @notice The market's immutable parameters.
     function config() external view returns (MarketConfig memory);
 
+    /// @notice A borrower's debt shares and posted collateral.
     function positionOf(address borrower) external view returns (Position memory);
 
+    /// @notice A borrower's banked revenue, snapshot of the accumulator, and auto-repay choice.
     function earningsOf(address borrower) external view returns (Earnings memory);
 
     /// @notice Revenue earned by the borrower's collateral so far (banked plus accrued).

@@ -72,7 +72,9 @@ struct ValuationLegs {
 ///         stores it and checkpoints the revenue accumulator; readers get the stored price,
 ///         refused when it is not Ok, stale, or while an L2 sequencer is down.
 interface IShareValuator {
+    /// @notice The admin set the asset's valuation parameters.
     event ValuationConfigured(uint256 indexed assetId, ValuationConfig config);
+    /// @notice A valuation was computed and stored, with both legs and the utilization used.
     event ValuationUpdated(
         uint256 indexed assetId,
         ValuationStatus status,
@@ -82,18 +84,31 @@ interface IShareValuator {
         uint256 utilizationBps,
         uint32 round
     );
+    /// @notice The share token's revenue accumulator was checkpointed.
     event RevenueCheckpointed(uint256 indexed assetId, uint256 timestamp, uint256 revenuePerShareE18);
+    /// @notice The asset's SharePriceFeed was created.
     event PriceFeedCreated(uint256 indexed assetId, address feed);
+    /// @notice The L2 sequencer uptime feed (address(0) = off) and grace period were set.
     event SequencerFeedSet(address feed, uint32 gracePeriod);
 
+    /// @notice Only the registry's admin may do this.
     error ValuationUnauthorized(address caller);
+    /// @notice The asset has no valuation parameters.
     error ValuationNotConfigured(uint256 assetId);
+    /// @notice A parameter (`field`) outside its bounds.
     error ValuationBadParameter(bytes32 field, uint256 value);
+    /// @notice The stored valuation is not usable (`status`: none yet, history too short, no
+    ///         or stale metrics).
     error ValuationUnavailable(uint256 assetId, ValuationStatus status);
+    /// @notice The stored valuation is zero (no revenue or no utilization).
     error ValuationZero(uint256 assetId);
+    /// @notice The stored price is outside the admin's bounds.
     error ValuationOutOfBounds(uint256 assetId, uint256 price, uint256 minPrice, uint256 maxPrice);
+    /// @notice The stored valuation is older than `maxAge` seconds.
     error ValuationStale(uint256 assetId, uint256 updatedAt, uint256 maxAge);
+    /// @notice The L2 sequencer is down (or its status round never started).
     error ValuationSequencerDown();
+    /// @notice The sequencer came back at `upSince`; prices are usable from `usableFrom`.
     error ValuationSequencerGracePeriod(uint256 upSince, uint256 usableFrom);
 
     /// @notice Sets an asset's valuation parameters (admin). Resets its stored valuation, so
@@ -124,6 +139,7 @@ interface IShareValuator {
     ///         readers, who judge `updatedAt` themselves).
     function okValuationOf(uint256 assetId) external view returns (Valuation memory);
 
+    /// @notice The asset's valuation parameters.
     function configOf(uint256 assetId) external view returns (ValuationConfig memory);
 
     /// @notice The asset's price feed (AggregatorV3Interface and Morpho IOracle).
@@ -132,7 +148,9 @@ interface IShareValuator {
     /// @notice Number of revenue checkpoints held (at most CHECKPOINTS) and the newest one.
     function latestCheckpoint(uint256 assetId) external view returns (uint256 count, uint256 timestamp, uint256 revenuePerShareE18);
 
+    /// @notice The asset registry (shares, admin role).
     function registry() external view returns (address);
 
+    /// @notice The metrics oracle (utilization).
     function oracle() external view returns (address);
 }
