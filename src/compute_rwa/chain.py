@@ -21,6 +21,7 @@ from web3.providers.rpc import HTTPProvider
 
 from compute_rwa.artifacts import PROJECT_ROOT
 from compute_rwa.errors import ChainStartError, ToolchainError
+from compute_rwa.networks import check_chain_id, resolve
 
 ChainKind = Literal["anvil", "ganache"]
 
@@ -50,12 +51,17 @@ def _npm_bin(name: str) -> str:
     return found
 
 
-def connect(url: str, timeout: float = 60.0) -> Web3:
-    """A Web3 for a JSON-RPC endpoint. The chain id is cached (it never changes under a
-    running node) and calls carry an explicit zero sender, so that a read costs one request
-    instead of four (web3.py would otherwise ask for eth_accounts and eth_chainId each time)."""
-    w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}, cache_allowed_requests=True))
+def connect(target: str, timeout: float = 60.0) -> Web3:
+    """A Web3 for a JSON-RPC endpoint: an http(s) URL, or a brownie network id whose configured
+    chain id is checked against the node's (see compute_rwa.networks). The chain id is cached
+    (it never changes under a running node) and calls carry an explicit zero sender, so that a
+    read costs one request instead of four (web3.py would otherwise ask for eth_accounts and
+    eth_chainId each time)."""
+    endpoint = resolve(target)
+    w3 = Web3(HTTPProvider(endpoint.url, request_kwargs={"timeout": timeout}, cache_allowed_requests=True))
     w3.eth.default_account = READ_ONLY_CALLER
+    if endpoint.chain_id is not None:
+        check_chain_id(endpoint, w3.eth.chain_id)
     return w3
 
 

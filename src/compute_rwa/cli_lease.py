@@ -35,6 +35,7 @@ from web3 import Web3
 
 from compute_rwa.chain import connect
 from compute_rwa.cli_oracle import deployments_option, rpc_option, sender_options
+from compute_rwa.cli_tx import cli_sender
 from compute_rwa.deploy import Deployment, registry_path
 from compute_rwa.errors import InvalidInputError
 from compute_rwa.keys import load_signer
@@ -72,7 +73,7 @@ def _client(rpc: str, deployments: Path | None) -> LeaseClient:
     deployment = Deployment.load(path)
     if deployment.lease_manager is None:
         raise click.ClickException(f"{path}: this deployment has no LeaseManager")
-    return LeaseClient(w3, deployment)
+    return LeaseClient(w3, deployment, cli_sender(w3))
 
 
 def _signer(keystore: Path | None, from_address: str | None) -> Signer:

@@ -39,6 +39,7 @@ from web3 import Web3
 
 from compute_rwa.chain import connect
 from compute_rwa.cli_lease import read_options, write_options
+from compute_rwa.cli_tx import cli_sender
 from compute_rwa.deploy import Deployment, registry_path
 from compute_rwa.errors import InvalidInputError
 from compute_rwa.keys import load_signer
@@ -81,14 +82,14 @@ def _factory(w3: Web3, deployments: Path | None) -> MarketFactoryClient:
     deployment = _deployment(w3, deployments)
     if deployment.market_factory is None:
         raise click.ClickException(f"the deployment on chain {deployment.chain_id} has no MarketFactory")
-    return MarketFactoryClient(w3, deployment)
+    return MarketFactoryClient(w3, deployment, cli_sender(w3))
 
 
 def _valuation(w3: Web3, deployments: Path | None) -> ValuationClient:
     deployment = _deployment(w3, deployments)
     if deployment.valuator is None:
         raise click.ClickException(f"the deployment on chain {deployment.chain_id} has no ShareValuator")
-    return ValuationClient(w3, deployment)
+    return ValuationClient(w3, deployment, cli_sender(w3))
 
 
 def _checked_address(value: str, hint: str) -> ChecksumAddress:
@@ -105,7 +106,7 @@ def _market(w3: Web3, address: str) -> MarketClient:
     market = _checked_address(address, "MARKET")
     if not w3.eth.get_code(market):
         raise click.BadParameter(f"no contract at {market} on chain {w3.eth.chain_id}", param_hint="MARKET")
-    return MarketClient(w3, market)
+    return MarketClient(w3, market, cli_sender(w3))
 
 
 def _signer(keystore: Path | None, from_address: str | None) -> Signer:
@@ -823,7 +824,7 @@ def keep(
     valuation = None
     if update_valuation:
         deployment = _deployment(w3, deployments)
-        valuation = None if deployment.valuator is None else ValuationClient(w3, deployment)
+        valuation = None if deployment.valuator is None else ValuationClient(w3, deployment, cli_sender(w3))
     if asset_ids or not addresses:
         factory = _factory(w3, deployments)
         if asset_ids:

@@ -26,10 +26,11 @@ from rich.table import Table
 from web3 import Web3
 
 from compute_rwa.chain import connect
+from compute_rwa.cli_tx import cli_sender, tx_options
 from compute_rwa.client import SuiteClient
 from compute_rwa.deploy import Deployment, registry_path
 from compute_rwa.errors import ContractRevertError, InvalidInputError
-from compute_rwa.keys import load_key_from_env, load_signer
+from compute_rwa.keys import KEYSTORE, load_key_from_env, load_signer
 from compute_rwa.oracle.client import Metric, OracleClient
 from compute_rwa.oracle.feeder import Feeder, FeederStatus
 from compute_rwa.oracle.inventory import load_inventories
@@ -46,18 +47,30 @@ SIGNER_KEY_ENV = "COMPUTE_RWA_SIGNER_KEY"
 #: Exit status of `replay` / `run --once` when reports remain queued (safe to run again).
 EXIT_UNFINISHED = 3
 
-rpc_option = click.option("--rpc", required=True, envvar="COMPUTE_RWA_RPC", help="JSON-RPC endpoint URL.")
+rpc_option = click.option(
+    "--rpc",
+    "--network",
+    "rpc",
+    required=True,
+    envvar="COMPUTE_RWA_RPC",
+    help="JSON-RPC endpoint: an http(s) URL, or a brownie network id (see `brownie networks list`).",
+)
 deployments_option = click.option(
-    "--deployments", type=click.Path(path_type=Path), help="Folder of <chainId>.json deployment records."
+    "--deployments",
+    type=click.Path(path_type=Path),
+    help="Folder of <chainId>.json deployment records, or one record file.",
 )
 
 
 def sender_options(command: click.decorators.FC) -> click.decorators.FC:
-    """--keystore / --from: who pays for a transaction (see `_transmitter`)."""
+    """--keystore / --from: who pays for a transaction (see `_transmitter`); and how it is sent
+    (confirmations, fee caps, timeout: `cli_tx.tx_options`)."""
+    command = tx_options(command)
     command = click.option("--from", "from_address", help="A node-unlocked address (local chains).")(command)
-    return click.option(
-        "--keystore", type=click.Path(path_type=Path, exists=True), help="Keystore of the paying account."
-    )(command)
+    keystore = click.option(
+        "--keystore", type=KEYSTORE, help="Keystore of the paying account: a path or an account name."
+    )
+    return keystore(command)
 
 
 def _suite(rpc: str, deployments: Path | None) -> tuple[SuiteClient, OracleClient]:
@@ -68,7 +81,7 @@ def _suite(rpc: str, deployments: Path | None) -> tuple[SuiteClient, OracleClien
     deployment = Deployment.load(path)
     if deployment.oracle is None:
         raise click.ClickException(f"{path}: this deployment has no MetricsOracle")
-    suite = SuiteClient(w3, deployment)
+    suite = SuiteClient(w3, deployment, cli_sender(w3))
     return suite, OracleClient(w3, deployment.oracle, suite.sender)
 
 
@@ -240,7 +253,7 @@ def _feeder_options(command: click.decorators.FC) -> click.decorators.FC:
                 required=True,
                 help="SQLite file holding buffered samples and reports until they are on-chain.",
             ),
-            click.option("--keystore", type=click.Path(path_type=Path, exists=True), help="Transmitter keystore."),
+            click.option("--keystore", type=KEYSTORE, help="Transmitter keystore: a path or an account name."),
             click.option("--from", "from_address", help="Transmit from a node-unlocked address (local chains)."),
             click.option(
                 "--signer-keystore",

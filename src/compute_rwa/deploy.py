@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
+from web3.exceptions import TransactionNotFound
 
 from compute_rwa.artifacts import PROJECT_ROOT
 from compute_rwa.errors import DeploymentError
-from compute_rwa.tx import Signer, TxSender, address_of, contract_at
+from compute_rwa.tx import SentDeployment, Signer, TxSender, address_of, contract_at
 
 
 @dataclass
@@ -55,8 +57,20 @@ class Deployment:
         )
 
 
-def registry_path(chain_id: int, directory: Path | None = None) -> Path:
-    return (directory or PROJECT_ROOT / "deployments") / f"{chain_id}.json"
+def registry_path(chain_id: int, location: Path | None = None) -> Path:
+    """The registry file of chain `chain_id`: <location>/<chainId>.json, where `location` is a
+    folder (default deployments/), or `location` itself when it names a .json file. A file that
+    records another chain is refused (DeploymentError naming both chains)."""
+    location = location or PROJECT_ROOT / "deployments"
+    path = location if location.suffix == ".json" and not location.is_dir() else location / f"{chain_id}.json"
+    if path.is_file():
+        try:
+            recorded = json.loads(path.read_text()).get("chain_id")
+        except (OSError, ValueError, AttributeError):
+            raise DeploymentError(f"{path}: not a readable deployment registry") from None
+        if recorded is not None and int(recorded) != chain_id:
+            raise DeploymentError(f"{path} records chain {recorded}, but the node reports chain {chain_id}")
+    return path
 
 
 @dataclass
@@ -106,15 +120,33 @@ class _StepLog:
         if path.exists() and not fresh:
             self.data = json.loads(path.read_text())
             if int(self.data.get("chain_id", -1)) != chain_id:
-                raise DeploymentError(f"{path}: records chain {self.data.get('chain_id')}, but the node is {chain_id}")
+                raise DeploymentError(
+                    f"{path} records chain {self.data.get('chain_id')}, but the node reports chain {chain_id}"
+                )
 
     def done(self, step: str) -> Any:
         return self.data["steps"].get(step)
+
+    def pending(self, step: str) -> dict[str, str] | None:
+        """A deployment of `step` that was sent but not seen confirmed: {"tx", "address"}."""
+        found: dict[str, str] | None = self.data.get("pending", {}).get(step)
+        return found
+
+    def sent(self, step: str, tx_hash: str, address: str) -> None:
+        self.data.setdefault("pending", {})[step] = {"tx": tx_hash, "address": address}
+        self._write()
 
     def record(self, step: str, value: Any, contract: str | None = None) -> None:
         self.data["steps"][step] = value
         if contract is not None:
             self.data["contracts"][contract] = value
+        pending = self.data.get("pending", {})
+        pending.pop(step, None)
+        if not pending:
+            self.data.pop("pending", None)
+        self._write()
+
+    def _write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.data, indent=2, sort_keys=True) + "\n")
@@ -133,9 +165,11 @@ def deploy_suite(
 ) -> Deployment:
     """Deploys (or resumes deploying) the suite and returns its addresses.
 
-    Each step is recorded in deployments/<chainId>.json as soon as it is done; a later call
-    skips steps whose result is still on chain. `fresh` ignores an existing file (local chains
-    that were restarted).
+    Each step is recorded in deployments/<chainId>.json as soon as it is done, and each
+    deployment as soon as it is sent (its transaction and the address it deploys to), so that a
+    later call skips steps whose result is on chain, adopts a contract whose deployment was sent
+    before an interruption, and deploys nothing twice. `fresh` ignores an existing file (local
+    chains that were restarted).
     """
     plan = plan or DeployPlan()
     sender = sender or TxSender(w3)
@@ -149,8 +183,14 @@ def deploy_suite(
         if recorded and w3.eth.get_code(recorded):
             echo(f"  = {step}: already at {recorded}")
             return contract_at(w3, name, recorded)
-        echo(f"  + {step}: deploying {name}")
-        contract = sender.deploy(name, deployer, *args)
+        sent = _sent_before(w3, step, name, log)
+        if sent is not None:
+            echo(f"  = {step}: its deployment {Web3.to_hex(sent.tx_hash)} was sent before; waiting for it")
+        else:
+            echo(f"  + {step}: deploying {name}")
+            sent = sender.send_deployment(name, deployer, *args)
+            log.sent(step, Web3.to_hex(sent.tx_hash), sent.address)
+        contract = sender.finish_deployment(sent)
         log.record(step, contract.address, contract=step)
         echo(f"    {step} at {contract.address}")
         return contract
@@ -218,6 +258,20 @@ def deploy_suite(
     log.data["admin"] = admin
     log.record("complete", True)
     return Deployment.load(log.path)
+
+
+def _sent_before(w3: Web3, step: str, name: str, log: _StepLog) -> SentDeployment | None:
+    """The recorded deployment of `step` if the node knows its transaction (mined or still
+    pending), else None: it was dropped, and the step is deployed anew."""
+    pending = log.pending(step)
+    if pending is None:
+        return None
+    tx_hash = HexBytes(pending["tx"])
+    try:
+        w3.eth.get_transaction(tx_hash)
+    except TransactionNotFound:
+        return None
+    return SentDeployment(name, tx_hash, Web3.to_checksum_address(pending["address"]))
 
 
 def _grant_roles(

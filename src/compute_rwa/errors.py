@@ -36,6 +36,20 @@ class DeploymentError(ComputeRwaError, RuntimeError):
     """A deployment could not be completed or its registry file is inconsistent."""
 
 
+class NetworkError(ComputeRwaError, ValueError):
+    """A network id is unknown, its host cannot be formed, or the node is another chain than the
+    network configuration says."""
+
+
+class FeeCapExceededError(ComputeRwaError, ValueError):
+    """The network's base fee is above the caller's fee cap; nothing was sent."""
+
+
+class TransactionTimeoutError(ComputeRwaError, TimeoutError):
+    """A sent transaction was not mined, or not confirmed enough times, in time. It may still be
+    mined: look it up before sending it again (deployments resume on their own)."""
+
+
 class ChainUnavailableError(ComputeRwaError, ConnectionError):
     """The JSON-RPC endpoint did not answer after retries; nothing was lost, try again later."""
 

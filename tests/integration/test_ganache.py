@@ -67,3 +67,30 @@ def test_revenue_flow_runs_on_ganache(ganache, tmp_path):
     ended = leases.terminate(opened.lease_id, lessee)  # before it starts: all ten epochs unused
     assert (ended.refund, ended.fee) == (36 * 10**6, 4 * 10**6)  # the default policy's 10% fee
     assert leases.capacity(asset_id).booked == 2  # given back when its (empty) term begins
+
+
+@pytest.mark.ganache
+def test_cli_deploys_on_ganache_with_a_keystore_fee_caps_and_confirmations(ganache, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+    from eth_account import Account
+
+    from compute_rwa.cli import main
+    from tests.deploy_checks import DEPLOYED, assert_complete, creations
+
+    w3 = ganache.web3()
+    deployer = Account.create()
+    keystore = tmp_path / "deployer.json"
+    keystore.write_text(json.dumps(Account.encrypt(deployer.key, "ganache-pw", kdf="pbkdf2")))
+    w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": deployer.address, "value": 10**21})
+    start = w3.eth.block_number
+    args = ["deploy", "--rpc", ganache.url, "--keystore", str(keystore), "--deployments", str(tmp_path / "d")]
+    args += ["--admin-delay", "0", "--confirmations", "1", "--max-fee-gwei", "20", "--max-priority-fee-gwei", "1"]
+    result = CliRunner().invoke(main, args, env={"COMPUTE_RWA_KEYSTORE_PASSWORD": "ganache-pw"})
+    assert result.exit_code == 0, result.output
+    assert_complete(w3, tmp_path / "d" / "1337.json", deployer.address)
+    assert len(creations(w3, deployer.address, start)) == len(DEPLOYED)
+    for number in range(start + 1, w3.eth.block_number + 1):
+        for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
+            assert tx["type"] == 2 and tx["maxFeePerGas"] <= 20 * 10**9 and tx["maxPriorityFeePerGas"] <= 10**9

@@ -1,0 +1,72 @@
+"""How every command that sends transactions sends them: confirmations to wait for, EIP-1559 fee
+caps and a timeout, shared by the `lease`, `market`, `valuation` and `oracle` groups (`deploy`
+has the same options of its own). The options are recorded on the click context, and the
+commands' clients are built with `cli_sender(w3)`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+import click
+from web3 import Web3
+
+from compute_rwa.tx import FeeCaps, TxSender
+
+F = TypeVar("F", bound=Callable[..., Any])
+_META = "compute_rwa.tx"
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta.setdefault(_META, {})[param.name] = value
+    return value
+
+
+def _gwei(ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
+    gwei = None
+    if value is not None:
+        try:
+            gwei = Decimal(value)
+        except InvalidOperation:
+            gwei = Decimal("NaN")
+        if not gwei.is_finite() or gwei < 0:
+            raise click.BadParameter(f"not a fee in gwei: {value!r}", param=param)
+    return _remember(ctx, param, gwei)  # type: ignore[no-any-return]
+
+
+def tx_options(command: F) -> F:
+    """--confirmations, --max-fee-gwei, --max-priority-fee-gwei, --timeout."""
+    options = (
+        click.option(
+            "--confirmations", type=click.IntRange(1), default=1, show_default=True, expose_value=False,
+            callback=_remember, help="Blocks each transaction waits for.",
+        ),
+        click.option(
+            "--max-fee-gwei", metavar="GWEI", expose_value=False, callback=_gwei,
+            help="Cap on the fee per gas (EIP-1559); refuse to send above it.",
+        ),
+        click.option(
+            "--max-priority-fee-gwei", metavar="GWEI", expose_value=False, callback=_gwei,
+            help="Cap on the priority fee (tip) per gas.",
+        ),
+        click.option(
+            "--timeout", "tx_timeout", type=click.IntRange(1), default=300, show_default=True, expose_value=False,
+            callback=_remember, help="Seconds to wait for each transaction.",
+        ),
+    )  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def cli_sender(w3: Web3) -> TxSender:
+    """A TxSender with the current command's transaction options (defaults outside a command)."""
+    ctx = click.get_current_context(silent=True)
+    settings: dict[str, Any] = {} if ctx is None else ctx.meta.get(_META, {})
+    return TxSender(
+        w3,
+        confirmations=settings.get("confirmations") or 1,
+        timeout=float(settings.get("tx_timeout") or 300),
+        fees=FeeCaps.from_gwei(settings.get("max_fee_gwei"), settings.get("max_priority_fee_gwei")),
+    )
