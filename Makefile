@@ -8,7 +8,7 @@ SOLC_VERSION := 0.8.28
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup build test demo bench lint clean
+.PHONY: setup build test demo bench lint clean abi docs
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -47,9 +47,17 @@ demo: build
 bench: build
 	$(PY) bench/run.py
 
+# The integrator kit: ABIs as JSON in ./abi (git-ignored), and the committed contract reference
+# regenerated from NatSpec (a test fails when docs/reference is stale).
+abi: build
+	$(VENV)/bin/compute-rwa abi export abi
+
+docs: build
+	$(VENV)/bin/compute-rwa docs build docs/reference
+
 lint: setup
-	$(VENV)/bin/ruff check src tests scripts bench
-	$(VENV)/bin/ruff format --check src tests scripts bench
+	$(VENV)/bin/ruff check src tests scripts bench examples
+	$(VENV)/bin/ruff format --check src tests scripts bench examples
 	$(VENV)/bin/mypy
 
 clean:

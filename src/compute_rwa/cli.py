@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
@@ -15,14 +16,18 @@ from web3 import Web3
 from web3.exceptions import ProviderConnectionError
 
 from compute_rwa.chain import connect
+from compute_rwa.cli_integrator import abi, docs
+from compute_rwa.cli_keys import keys
 from compute_rwa.cli_lease import lease
 from compute_rwa.cli_market import market, valuation
-from compute_rwa.cli_oracle import oracle
+from compute_rwa.cli_oracle import deployments_option, oracle, rpc_option
+from compute_rwa.cli_report import report
 from compute_rwa.client import SuiteClient
 from compute_rwa.deploy import Deployment, DeployPlan, OraclePlan, deploy_suite, registry_path
-from compute_rwa.errors import ChainUnavailableError, ComputeRwaError
-from compute_rwa.keys import load_signer
-from compute_rwa.tx import TxSender
+from compute_rwa.errors import ChainUnavailableError, ComputeRwaError, FeeCapExceededError
+from compute_rwa.keys import KEYSTORE, load_signer
+from compute_rwa.networks import resolve
+from compute_rwa.tx import FeeCaps, TxSender, gwei_text
 
 console = Console()
 
@@ -45,6 +50,8 @@ def main() -> None:
     Examples:
       compute-rwa demo
       COMPUTE_RWA_PRIVATE_KEY=0x... compute-rwa deploy --rpc http://127.0.0.1:8545
+      compute-rwa keys new deployer
+      compute-rwa deploy --network sepolia --keystore deployer --confirmations 3 --max-fee-gwei 30
       compute-rwa assets --rpc http://127.0.0.1:8545 --json
       compute-rwa oracle run --rpc URL --inventory inventory.json --outbox feeder.sqlite --source nvml
       compute-rwa oracle status --rpc URL
@@ -78,17 +85,38 @@ def _addresses(ctx: click.Context, param: click.Parameter, values: tuple[str, ..
     return tuple(a for a in (_address(ctx, param, v) for v in values) if a is not None)
 
 
+def _gwei(_ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        gwei = Decimal(value)
+    except InvalidOperation:
+        gwei = Decimal("NaN")
+    if not gwei.is_finite() or gwei < 0:
+        raise click.BadParameter(f"not a fee in gwei: {value!r}", param=param)
+    return gwei
+
+
 @main.command()
-@click.option("--rpc", required=True, help="JSON-RPC endpoint URL of the target chain.")
-@click.option("--keystore", type=click.Path(path_type=Path, exists=True), help="Encrypted JSON keystore.")
+@rpc_option
+@click.option("--keystore", type=KEYSTORE, help="Deployer's encrypted keystore: a path, or an account name.")
 @click.option(
     "--payment-token", callback=_address, help="Stablecoin address (a mock is deployed when omitted: local chains)."
 )
 @click.option("--treasury", callback=_address, help="Receiver of protocol fees (default: the deployer).")
 @click.option("--protocol-fee-bps", type=click.IntRange(0, 1000), default=500, show_default=True)
 @click.option("--admin-delay", type=int, default=2 * 24 * 3600, show_default=True, help="Admin hand-over delay, s.")
-@click.option("--confirmations", type=click.IntRange(1), default=1, show_default=True)
-@click.option("--deployments", type=click.Path(path_type=Path), help="Folder of <chainId>.json registries.")
+@click.option(
+    "--confirmations", type=click.IntRange(1), default=1, show_default=True, help="Blocks each transaction waits for."
+)
+@click.option(
+    "--max-fee-gwei", metavar="GWEI", callback=_gwei, help="Cap on the fee per gas (EIP-1559); refuse to send above it."
+)
+@click.option("--max-priority-fee-gwei", metavar="GWEI", callback=_gwei, help="Cap on the priority fee (tip) per gas.")
+@click.option(
+    "--timeout", type=click.IntRange(1), default=300, show_default=True, help="Seconds to wait for each transaction."
+)
+@deployments_option
 @click.option("--oracle-signer", "oracle_signers", multiple=True, callback=_addresses, help="Oracle signer (repeat).")
 @click.option("--oracle-threshold", type=click.IntRange(1, 16), default=1, show_default=True, help="Signatures needed.")
 @click.option("--epoch-seconds", type=click.IntRange(60, 86400), default=3600, show_default=True, help="Oracle epoch.")
@@ -108,6 +136,9 @@ def deploy(
     protocol_fee_bps: int,
     admin_delay: int,
     confirmations: int,
+    max_fee_gwei: Decimal | None,
+    max_priority_fee_gwei: Decimal | None,
+    timeout: int,
     deployments: Path | None,
     oracle_signers: tuple[ChecksumAddress, ...],
     oracle_threshold: int,
@@ -115,9 +146,21 @@ def deploy(
     bond_token: ChecksumAddress | None,
     lease_report_grace: int,
 ) -> None:
-    """Deploy the suite (or resume an interrupted deployment) and record its addresses."""
+    """Deploy the suite (or resume an interrupted deployment) and record its addresses in
+    deployments/<chainId>.json. Every step is recorded as it is done: after a failure, run the
+    same command again and it continues where it stopped."""
     w3 = connect(rpc)
     signer = load_signer(keystore)
+    fees = FeeCaps.from_gwei(max_fee_gwei, max_priority_fee_gwei)
+    caps = ", ".join(
+        f"{label} {gwei_text(cap)}"
+        for label, cap in (("max fee", fees.max_fee), ("max priority fee", fees.max_priority_fee))
+        if cap is not None
+    )
+    console.print(
+        f"Network {resolve(rpc).describe()}, chain {w3.eth.chain_id}: {confirmations} confirmation(s) per "
+        f"transaction; fees {caps or 'as the node suggests'}"
+    )
     plan = DeployPlan(
         treasury=treasury,
         payment_token=payment_token,
@@ -132,7 +175,7 @@ def deploy(
         w3,
         signer,
         plan,
-        sender=TxSender(w3, confirmations=confirmations),
+        sender=TxSender(w3, confirmations=confirmations, timeout=timeout, fees=fees),
         directory=deployments,
         echo=console.print,
     )
@@ -143,8 +186,8 @@ def deploy(
 
 
 @main.command()
-@click.option("--rpc", required=True, help="JSON-RPC endpoint URL.")
-@click.option("--deployments", type=click.Path(path_type=Path), help="Folder of <chainId>.json registries.")
+@rpc_option
+@deployments_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def assets(rpc: str, deployments: Path | None, as_json: bool) -> None:
     """List registered GPU assets."""
@@ -180,8 +223,8 @@ def assets(rpc: str, deployments: Path | None, as_json: bool) -> None:
 
 @main.command()
 @click.argument("holder")
-@click.option("--rpc", required=True, help="JSON-RPC endpoint URL.")
-@click.option("--deployments", type=click.Path(path_type=Path), help="Folder of <chainId>.json registries.")
+@rpc_option
+@deployments_option
 def claimable(holder: str, rpc: str, deployments: Path | None) -> None:
     """Show what HOLDER can claim from every asset, in payment-token units."""
     client = _client(rpc, deployments)
@@ -234,14 +277,20 @@ def telemetry_read(path: Path, fmt: str, as_json: bool) -> None:
     console.print(table)
 
 
+main.add_command(keys)
 main.add_command(oracle)
 main.add_command(lease)
 main.add_command(market)
 main.add_command(valuation)
+main.add_command(report)
+main.add_command(abi)
+main.add_command(docs)
 
 
 #: Exit status when the chain did not answer: nothing was lost, run the command again later.
 EXIT_CHAIN_UNAVAILABLE = 3
+#: Exit status when the network's base fee is above --max-fee-gwei: nothing was sent.
+EXIT_FEE_CAP = 4
 
 
 def run() -> None:
@@ -250,6 +299,9 @@ def run() -> None:
     except ChainUnavailableError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_CHAIN_UNAVAILABLE)
+    except FeeCapExceededError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FEE_CAP)
     except ComputeRwaError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -205,9 +205,16 @@ def run(console: Console, directory: Path | None = None) -> dict[str, int]:
             console, suite, oracle, h800, asset_id=h800[0][0], admin=admin, borrower=fleet_owner, lender=a[17],
             keeper=a[16],
         )  # fmt: skip
+        from compute_rwa.artifacts import PROJECT_ROOT
+        from compute_rwa.report import collect, write_report
+
+        console.print("\n[bold]Dashboard[/bold]: everything above, read back from the chain (compute-rwa report)")
+        dashboard = collect(w3, deployment)
+        report = write_report(dashboard, (directory or PROJECT_ROOT / "reports") / "dashboard")
+        console.print(f"Dashboard written to [bold]{report.html}[/bold] (charts beside it): open it in a browser.")
         return {
             "paid_in": paid_in, "claimed": total_claimed, "reserves": reserves,
-            **oracle_counts, **lease_counts, **lending_counts,
+            **oracle_counts, **lease_counts, **lending_counts, "report_charts": len(report.charts),
         }  # fmt: skip
 
 

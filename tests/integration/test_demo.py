@@ -31,3 +31,10 @@ def test_demo_runs_end_to_end_and_conserves_revenue(tmp_path):
     assert totals["loans"] == 1 and totals["liquidations"] == 1
     assert 0 < totals["seized_shares_milli"] <= 4_000
     assert "liquidated" in text
+    # The dashboard, written at the end from the running chain: the page and its four charts.
+    dashboard = tmp_path / "dashboard"
+    assert "Dashboard written to" in text
+    assert (dashboard / "index.html").stat().st_size > 0
+    assert totals["report_charts"] == 4
+    for chart in ("metrics", "revenue_per_share", "leases", "loan_health"):
+        assert (dashboard / f"{chart}.png").read_bytes().startswith(b"\x89PNG")
