@@ -16,6 +16,7 @@ from web3 import Web3
 from web3.exceptions import ProviderConnectionError
 
 from compute_rwa.chain import connect
+from compute_rwa.cli_assets import asset, revenue
 from compute_rwa.cli_integrator import abi, docs
 from compute_rwa.cli_keys import keys
 from compute_rwa.cli_lease import lease
@@ -24,7 +25,7 @@ from compute_rwa.cli_oracle import deployments_option, oracle, rpc_option
 from compute_rwa.cli_report import report
 from compute_rwa.client import SuiteClient
 from compute_rwa.deploy import Deployment, DeployPlan, OraclePlan, deploy_suite, registry_path
-from compute_rwa.errors import ChainUnavailableError, ComputeRwaError, FeeCapExceededError
+from compute_rwa.errors import ChainUnavailableError, ComputeRwaError, DeploymentError, FeeCapExceededError
 from compute_rwa.keys import KEYSTORE, load_signer
 from compute_rwa.networks import resolve
 from compute_rwa.tx import FeeCaps, TxSender, gwei_text
@@ -36,7 +37,7 @@ def _client(rpc: str, deployments: Path | None) -> SuiteClient:
     w3 = connect(rpc)
     path = registry_path(w3.eth.chain_id, deployments)
     if not path.exists():
-        raise click.ClickException(f"no deployment recorded for chain {w3.eth.chain_id} at {path}")
+        raise DeploymentError(f"no deployment recorded for chain {w3.eth.chain_id} at {path}")
     return SuiteClient(w3, Deployment.load(path))
 
 
@@ -52,7 +53,10 @@ def main() -> None:
       COMPUTE_RWA_PRIVATE_KEY=0x... compute-rwa deploy --rpc http://127.0.0.1:8545
       compute-rwa keys new deployer
       compute-rwa deploy --network sepolia --keystore deployer --confirmations 3 --max-fee-gwei 30
-      compute-rwa assets --rpc http://127.0.0.1:8545 --json
+      compute-rwa asset list --rpc http://127.0.0.1:8545 --json
+      compute-rwa asset register --model H100 --region us-east-1 --inventory-file gpus.txt --rpc URL
+      compute-rwa revenue distribute 1 1000 --rpc URL
+      compute-rwa revenue claim 1 2 3 --rpc URL
       compute-rwa oracle run --rpc URL --inventory inventory.json --outbox feeder.sqlite --source nvml
       compute-rwa oracle status --rpc URL
       compute-rwa lease quote 1 2 24 --rpc URL
@@ -185,12 +189,12 @@ def deploy(
     )
 
 
-@main.command()
+@main.command(hidden=True)
 @rpc_option
 @deployments_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def assets(rpc: str, deployments: Path | None, as_json: bool) -> None:
-    """List registered GPU assets."""
+    """List registered GPU assets (kept for scripts; see `asset list`)."""
     client = _client(rpc, deployments)
     specs = client.assets()
     if as_json:
@@ -221,12 +225,13 @@ def assets(rpc: str, deployments: Path | None, as_json: bool) -> None:
     console.print(table)
 
 
-@main.command()
+@main.command(hidden=True)
 @click.argument("holder")
 @rpc_option
 @deployments_option
 def claimable(holder: str, rpc: str, deployments: Path | None) -> None:
-    """Show what HOLDER can claim from every asset, in payment-token units."""
+    """Show what HOLDER can claim from every asset, in payment-token units (kept for scripts;
+    see `revenue claimable`)."""
     client = _client(rpc, deployments)
     for spec in client.assets():
         click.echo(f"{spec.asset_id}\t{client.claimable(spec.asset_id, holder)}")
@@ -277,6 +282,8 @@ def telemetry_read(path: Path, fmt: str, as_json: bool) -> None:
     console.print(table)
 
 
+main.add_command(asset)
+main.add_command(revenue)
 main.add_command(keys)
 main.add_command(oracle)
 main.add_command(lease)

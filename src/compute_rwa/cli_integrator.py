@@ -10,6 +10,7 @@ import click
 
 from compute_rwa.chain import connect
 from compute_rwa.deploy import registry_path
+from compute_rwa.errors import DeploymentError
 from compute_rwa.integrator.abi import export_abis, read_registry
 from compute_rwa.integrator.docs import build_docs, stale_pages
 
@@ -52,7 +53,7 @@ def abi_export(directory: Path, deployment: Path | None, rpc: str | None, deploy
         chain_id = connect(rpc).eth.chain_id
         path = registry_path(chain_id, deployments)
         if not path.is_file():
-            raise click.ClickException(f"no deployment recorded for chain {chain_id} at {path}")
+            raise DeploymentError(f"no deployment recorded for chain {chain_id} at {path}")
         registry = read_registry(path)
     result = export_abis(directory, registry)
     addresses = sum(1 for entry in result.index["contracts"].values() if "address" in entry)

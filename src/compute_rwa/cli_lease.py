@@ -37,7 +37,7 @@ from compute_rwa.chain import connect
 from compute_rwa.cli_oracle import deployments_option, rpc_option, sender_options
 from compute_rwa.cli_tx import cli_sender
 from compute_rwa.deploy import Deployment, registry_path
-from compute_rwa.errors import InvalidInputError
+from compute_rwa.errors import DeploymentError, InvalidInputError
 from compute_rwa.keys import load_signer
 from compute_rwa.lease.client import DEFAULT_MAX_EPOCHS_EACH, DEFAULT_SLIPPAGE_BPS, LeaseClient
 from compute_rwa.lease.models import Lease, LeasePolicy, LeaseStatus, Readiness, SettleResult, TokenInfo
@@ -69,10 +69,10 @@ def _client(rpc: str, deployments: Path | None) -> LeaseClient:
     w3 = connect(rpc)
     path = registry_path(w3.eth.chain_id, deployments)
     if not path.exists():
-        raise click.ClickException(f"no deployment recorded for chain {w3.eth.chain_id} at {path}")
+        raise DeploymentError(f"no deployment recorded for chain {w3.eth.chain_id} at {path}")
     deployment = Deployment.load(path)
     if deployment.lease_manager is None:
-        raise click.ClickException(f"{path}: this deployment has no LeaseManager")
+        raise DeploymentError(f"{path}: this deployment has no LeaseManager")
     return LeaseClient(w3, deployment, cli_sender(w3))
 
 

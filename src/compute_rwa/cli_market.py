@@ -41,7 +41,7 @@ from compute_rwa.chain import connect
 from compute_rwa.cli_lease import read_options, write_options
 from compute_rwa.cli_tx import cli_sender
 from compute_rwa.deploy import Deployment, registry_path
-from compute_rwa.errors import InvalidInputError
+from compute_rwa.errors import DeploymentError, InvalidInputError
 from compute_rwa.keys import load_signer
 from compute_rwa.lease.models import TokenInfo
 from compute_rwa.market.client import MarketClient, MarketFactoryClient, ValuationClient
@@ -74,7 +74,7 @@ EXIT_FAILED = 2
 def _deployment(w3: Web3, deployments: Path | None) -> Deployment:
     path = registry_path(w3.eth.chain_id, deployments)
     if not path.exists():
-        raise click.ClickException(f"no deployment recorded for chain {w3.eth.chain_id} at {path}")
+        raise DeploymentError(f"no deployment recorded for chain {w3.eth.chain_id} at {path}")
     return Deployment.load(path)
 
 

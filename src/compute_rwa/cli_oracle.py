@@ -29,7 +29,7 @@ from compute_rwa.chain import connect
 from compute_rwa.cli_tx import cli_sender, tx_options
 from compute_rwa.client import SuiteClient
 from compute_rwa.deploy import Deployment, registry_path
-from compute_rwa.errors import ContractRevertError, InvalidInputError
+from compute_rwa.errors import ContractRevertError, DeploymentError, InvalidInputError
 from compute_rwa.keys import KEYSTORE, load_key_from_env, load_signer
 from compute_rwa.oracle.client import Metric, OracleClient
 from compute_rwa.oracle.feeder import Feeder, FeederStatus
@@ -77,10 +77,10 @@ def _suite(rpc: str, deployments: Path | None) -> tuple[SuiteClient, OracleClien
     w3 = connect(rpc)
     path = registry_path(w3.eth.chain_id, deployments)
     if not path.exists():
-        raise click.ClickException(f"no deployment recorded for chain {w3.eth.chain_id} at {path}")
+        raise DeploymentError(f"no deployment recorded for chain {w3.eth.chain_id} at {path}")
     deployment = Deployment.load(path)
     if deployment.oracle is None:
-        raise click.ClickException(f"{path}: this deployment has no MetricsOracle")
+        raise DeploymentError(f"{path}: this deployment has no MetricsOracle")
     suite = SuiteClient(w3, deployment, cli_sender(w3))
     return suite, OracleClient(w3, deployment.oracle, suite.sender)
 

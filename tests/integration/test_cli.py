@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from eth_account import Account
 
 from compute_rwa.cli import main
+from compute_rwa.errors import DeploymentError
 
 # anvil's first dev key (public knowledge; it holds only test ether on local chains)
 ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
@@ -40,10 +41,12 @@ def test_deploy_with_a_malformed_key_fails_without_echoing_it(chain, tmp_path):
     assert "COMPUTE_RWA_PRIVATE_KEY" in str(result.exception)
 
 
-def test_assets_without_a_recorded_deployment_is_a_usage_error(chain, tmp_path):
+def test_assets_without_a_recorded_deployment_is_a_deployment_error(chain, tmp_path):
+    """Raised as DeploymentError, which `cli.run()` prints as `error: …` with exit code 2."""
     result = CliRunner().invoke(main, ["assets", "--rpc", chain.url, "--deployments", str(tmp_path)])
-    assert result.exit_code == 1
-    assert "no deployment recorded for chain 31337" in result.output
+    assert result.exit_code != 0
+    assert isinstance(result.exception, DeploymentError)
+    assert "no deployment recorded for chain 31337" in str(result.exception)
 
 
 def test_telemetry_read_parses_a_real_nvidia_smi_capture_as_json():

@@ -30,4 +30,4 @@ def test_abi_export_with_rpc_refuses_a_chain_without_a_registry(chain, tmp_path)
     result = CliRunner().invoke(
         main, ["abi", "export", str(tmp_path / "abi"), "--rpc", chain.url, "--deployments", str(tmp_path)]
     )
-    assert result.exit_code != 0 and "no deployment recorded for chain" in result.output
+    assert result.exit_code != 0 and "no deployment recorded for chain" in str(result.exception)
