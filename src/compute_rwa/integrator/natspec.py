@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -235,6 +235,14 @@ class ArtifactSet:
     def has(self, name: str) -> bool:
         return name in self.names
 
+    def is_ours(self, name: str) -> bool:
+        """Whether `name` comes from contracts/ rather than a dependency. Dependencies' comments
+        are left out of the reference: the build holds two OpenZeppelin copies (5.7, and 5.0.2
+        as the ERC-721 alias) that both define IERC165, IERC721Errors, ...; brownie keeps
+        whichever it compiled last, and their wording differs, so the pages would differ from
+        machine to machine. Their members still appear, with signatures and selectors."""
+        return str(self.raw(name).get("sourcePath", "")).startswith("contracts/")
+
     def definition(self, name: str) -> dict[str, Any]:
         """The ContractDefinition node of `name` in its source unit's AST."""
         for node in self.raw(name)["ast"]["nodes"]:
@@ -281,10 +289,11 @@ class ArtifactSet:
         """Members of contract `name` declared in its own body, by ABI key."""
         if name not in self._declared:
             found: dict[str, Declaration] = {}
+            ours = self.is_ours(name)
             for node in self.definition(name).get("nodes", []):
                 declaration = _declaration(node, name)
                 if declaration is not None:
-                    found.setdefault(declaration.key, declaration)
+                    found.setdefault(declaration.key, declaration if ours else replace(declaration, doc=None))
             self._declared[name] = found
         return self._declared[name]
 
@@ -294,6 +303,7 @@ class ArtifactSet:
         the first documented declaration wins, in artifact name order."""
         found: dict[str, Declaration] = {}
         for name in self.names:
+            ours = self.is_ours(name)  # dependencies' comments are left out: see is_ours
             ast = self.raw(name).get("ast") or {}
             for node in ast.get("nodes", []):
                 owners: list[tuple[str, dict[str, Any]]] = []
@@ -305,6 +315,8 @@ class ArtifactSet:
                     declaration = _declaration(member, owner)
                     if declaration is None or declaration.kind not in ("event", "error"):
                         continue
+                    if not ours:
+                        declaration = replace(declaration, doc=None)
                     current = found.get(declaration.key)
                     if current is None or (not current.doc and declaration.doc):
                         found[declaration.key] = declaration
