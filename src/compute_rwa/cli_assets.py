@@ -37,14 +37,15 @@ from web3.logs import DISCARD
 from compute_rwa.chain import connect
 from compute_rwa.cli_lease import read_options, write_options
 from compute_rwa.cli_tx import cli_sender
+from compute_rwa.cli_tx import cli_signer as _signer
+from compute_rwa.cli_tx import parse_positive as _parse
 from compute_rwa.client import SuiteClient
 from compute_rwa.deploy import Deployment, registry_path
 from compute_rwa.errors import DeploymentError, InvalidInputError
 from compute_rwa.fleet import GPU_MODELS, inventory_hash
-from compute_rwa.keys import load_signer
 from compute_rwa.lease.models import TokenInfo
 from compute_rwa.models import AssetRegistration, AssetSpec, AssetStatus, to_bytes32
-from compute_rwa.tx import Signer, address_of, guard
+from compute_rwa.tx import address_of, guard
 
 console = Console()
 
@@ -104,27 +105,6 @@ def _suite(rpc: str, deployments: Path | None) -> Suite:
             f"no deployment recorded for chain {w3.eth.chain_id} at {path}: pass --deployments, or check --rpc"
         )
     return Suite(SuiteClient(w3, Deployment.load(path), cli_sender(w3)))
-
-
-def _signer(keystore: Path | None, from_address: str | None) -> Signer:
-    """The sending account: a key (keystore or $COMPUTE_RWA_PRIVATE_KEY), or (local chains) a
-    node-unlocked address."""
-    if from_address:
-        if not Web3.is_address(from_address):
-            raise click.BadParameter(f"not an address: {from_address!r}", param_hint="--from")
-        return Web3.to_checksum_address(from_address)
-    return load_signer(keystore)
-
-
-def _parse(token: TokenInfo, text: str, hint: str) -> int:
-    """`text` whole tokens as token units; above zero."""
-    try:
-        amount = token.parse(text, hint)
-    except InvalidInputError as exc:
-        raise click.BadParameter(exc.problem, param_hint=hint) from None
-    if amount == 0:
-        raise click.BadParameter("must be above zero", param_hint=hint)
-    return amount
 
 
 def _echo_json(data: Any) -> None:

@@ -36,12 +36,11 @@ from web3 import Web3
 from compute_rwa.chain import connect
 from compute_rwa.cli_oracle import deployments_option, rpc_option, sender_options
 from compute_rwa.cli_tx import cli_sender
+from compute_rwa.cli_tx import cli_signer as _signer
 from compute_rwa.deploy import Deployment, registry_path
 from compute_rwa.errors import DeploymentError, InvalidInputError
-from compute_rwa.keys import load_signer
 from compute_rwa.lease.client import DEFAULT_MAX_EPOCHS_EACH, DEFAULT_SLIPPAGE_BPS, LeaseClient
 from compute_rwa.lease.models import Lease, LeasePolicy, LeaseStatus, Readiness, SettleResult, TokenInfo
-from compute_rwa.tx import Signer
 
 console = Console()
 
@@ -74,16 +73,6 @@ def _client(rpc: str, deployments: Path | None) -> LeaseClient:
     if deployment.lease_manager is None:
         raise DeploymentError(f"{path}: this deployment has no LeaseManager")
     return LeaseClient(w3, deployment, cli_sender(w3))
-
-
-def _signer(keystore: Path | None, from_address: str | None) -> Signer:
-    """The paying account: a key (keystore or $COMPUTE_RWA_PRIVATE_KEY), or (local chains) a
-    node-unlocked address."""
-    if from_address:
-        if not Web3.is_address(from_address):
-            raise click.BadParameter(f"not an address: {from_address!r}", param_hint="--from")
-        return Web3.to_checksum_address(from_address)
-    return load_signer(keystore)
 
 
 def _amount(client: LeaseClient, asset_id: int, text: str | None, hint: str) -> int | None:

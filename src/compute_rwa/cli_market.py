@@ -40,9 +40,10 @@ from web3 import Web3
 from compute_rwa.chain import connect
 from compute_rwa.cli_lease import read_options, write_options
 from compute_rwa.cli_tx import cli_sender
+from compute_rwa.cli_tx import cli_signer as _signer
+from compute_rwa.cli_tx import parse_positive as _parse
 from compute_rwa.deploy import Deployment, registry_path
 from compute_rwa.errors import DeploymentError, InvalidInputError
-from compute_rwa.keys import load_signer
 from compute_rwa.lease.models import TokenInfo
 from compute_rwa.market.client import MarketClient, MarketFactoryClient, ValuationClient
 from compute_rwa.market.keeper import DEFAULT_REFRESH_AFTER, Keeper
@@ -60,7 +61,7 @@ from compute_rwa.market.models import (
     ValuationConfig,
     ValuationView,
 )
-from compute_rwa.tx import Signer, contract_at
+from compute_rwa.tx import contract_at
 
 console = Console()
 
@@ -107,24 +108,6 @@ def _market(w3: Web3, address: str) -> MarketClient:
     if not w3.eth.get_code(market):
         raise click.BadParameter(f"no contract at {market} on chain {w3.eth.chain_id}", param_hint="MARKET")
     return MarketClient(w3, market, cli_sender(w3))
-
-
-def _signer(keystore: Path | None, from_address: str | None) -> Signer:
-    """The paying account: a key (keystore or $COMPUTE_RWA_PRIVATE_KEY), or (local chains) a
-    node-unlocked address."""
-    if from_address:
-        return _checked_address(from_address, "--from")
-    return load_signer(keystore)
-
-
-def _parse(token: TokenInfo, text: str, hint: str) -> int:
-    try:
-        amount = token.parse(text, hint)
-    except InvalidInputError as exc:
-        raise click.BadParameter(exc.problem, param_hint=hint) from None
-    if amount == 0:
-        raise click.BadParameter("must be above zero", param_hint=hint)
-    return amount
 
 
 def _amount_or_all(token: TokenInfo, text: str | None, everything: bool) -> int | None:

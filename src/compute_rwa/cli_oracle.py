@@ -27,6 +27,7 @@ from web3 import Web3
 
 from compute_rwa.chain import connect
 from compute_rwa.cli_tx import cli_sender, tx_options
+from compute_rwa.cli_tx import cli_signer as _transmitter
 from compute_rwa.client import SuiteClient
 from compute_rwa.deploy import Deployment, registry_path
 from compute_rwa.errors import ContractRevertError, DeploymentError, InvalidInputError
@@ -40,7 +41,6 @@ from compute_rwa.oracle.reports import Report
 from compute_rwa.oracle.submitter import Submitter
 from compute_rwa.telemetry.aggregate import AssetInventory
 from compute_rwa.telemetry.samples import TelemetrySource
-from compute_rwa.tx import Signer
 
 console = Console()
 SIGNER_KEY_ENV = "COMPUTE_RWA_SIGNER_KEY"
@@ -83,15 +83,6 @@ def _suite(rpc: str, deployments: Path | None) -> tuple[SuiteClient, OracleClien
         raise DeploymentError(f"{path}: this deployment has no MetricsOracle")
     suite = SuiteClient(w3, deployment, cli_sender(w3))
     return suite, OracleClient(w3, deployment.oracle, suite.sender)
-
-
-def _transmitter(keystore: Path | None, from_address: str | None) -> Signer:
-    """The account that pays for submissions: a key, or (local chains) a node-unlocked address."""
-    if from_address:
-        if not Web3.is_address(from_address):
-            raise click.BadParameter(f"not an address: {from_address!r}", param_hint="--from")
-        return Web3.to_checksum_address(from_address)
-    return load_signer(keystore)
 
 
 def _signer_keys(keystores: Sequence[Path]) -> list[LocalAccount]:

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from web3 import Web3
 
-from compute_rwa.tx import FeeCaps, TxSender
+from compute_rwa.errors import InvalidInputError
+from compute_rwa.keys import load_signer
+from compute_rwa.lease.models import TokenInfo
+from compute_rwa.tx import FeeCaps, Signer, TxSender
 
 F = TypeVar("F", bound=Callable[..., Any])
 _META = "compute_rwa.tx"
@@ -70,3 +74,24 @@ def cli_sender(w3: Web3) -> TxSender:
         timeout=float(settings.get("tx_timeout") or 300),
         fees=FeeCaps.from_gwei(settings.get("max_fee_gwei"), settings.get("max_priority_fee_gwei")),
     )
+
+
+def cli_signer(keystore: Path | None, from_address: str | None) -> Signer:
+    """The sending account: a key (keystore or $COMPUTE_RWA_PRIVATE_KEY), or (local chains) a
+    node-unlocked address given with --from."""
+    if from_address:
+        if not Web3.is_address(from_address):
+            raise click.BadParameter(f"not an address: {from_address!r}", param_hint="--from")
+        return Web3.to_checksum_address(from_address)
+    return load_signer(keystore)
+
+
+def parse_positive(token: TokenInfo, text: str, hint: str) -> int:
+    """`text` whole tokens ("2.5") as token units, above zero; a usage error naming `hint` if not."""
+    try:
+        amount = token.parse(text, hint)
+    except InvalidInputError as exc:
+        raise click.BadParameter(exc.problem, param_hint=hint) from None
+    if amount == 0:
+        raise click.BadParameter("must be above zero", param_hint=hint)
+    return amount
