@@ -88,7 +88,7 @@ contract LendingMarket is ERC4626, ILendingMarket {
         if (onBehalf == address(0)) revert MarketZeroAddress();
         Position memory position = _positions[onBehalf];
         _bank(onBehalf, position.collateral);
-        position.collateral = (position.collateral + assets).toUint128();
+        position.collateral = (uint256(position.collateral) + assets).toUint128();
         _positions[onBehalf] = position;
         emit CollateralSupplied(msg.sender, onBehalf, assets);
         // Our own share token: no hooks, no fee on transfer.
@@ -121,7 +121,7 @@ contract LendingMarket is ERC4626, ILendingMarket {
         uint256 totalBorrowShares = _totalBorrowShares;
         shares = assets.toSharesUp(totalBorrowAssets, totalBorrowShares);
         Position memory position = _positions[msg.sender];
-        position.borrowShares = (position.borrowShares + shares).toUint128();
+        position.borrowShares = (uint256(position.borrowShares) + shares).toUint128();
         totalBorrowAssets += assets;
         totalBorrowShares += shares;
         uint256 supplied = _totalSupplyAssets;
@@ -313,7 +313,7 @@ contract LendingMarket is ERC4626, ILendingMarket {
 
     function _deposit(address caller, address receiver, uint256 assets, uint256 shares) internal override {
         _accrue();
-        _totalSupplyAssets = (_totalSupplyAssets + assets).toUint128();
+        _totalSupplyAssets = (uint256(_totalSupplyAssets) + assets).toUint128();
         _pullLoanToken(caller, assets);
         _mint(receiver, shares);
         emit Deposit(caller, receiver, assets, shares);
@@ -481,7 +481,7 @@ contract LendingMarket is ERC4626, ILendingMarket {
         uint256 rps = IShareToken(address(_shareToken)).revenuePerShareE18();
         uint256 accrued = _accruedRevenue(collateral, rps, earnings);
         if (accrued == 0 && earnings.revenuePerShareSnapshot == rps) return earnings;
-        earnings.earned = (earnings.earned + accrued).toUint128();
+        earnings.earned = (uint256(earnings.earned) + accrued).toUint128();
         earnings.revenuePerShareSnapshot = rps.toUint120();
         _earnings[borrower] = earnings;
         if (accrued != 0) emit RevenueBanked(borrower, accrued);

@@ -172,7 +172,7 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
             RevenueMath.split(amount, fees.operatorFeeBps, fees.protocolFeeBps, fees.reserveBps);
         FeePools memory pools_ = _feePools;
         _feePools = FeePools(
-            (pools_.operatorFees + operatorFee).toUint128(), (pools_.protocolFees + protocolFee).toUint128()
+            (uint256(pools_.operatorFees) + operatorFee).toUint128(), (uint256(pools_.protocolFees) + protocolFee).toUint128()
         );
         uint256 unreceivable = _accrueToHolders(toHolders, fees.dustE18);
         _reserve += toReserve + unreceivable;
@@ -469,7 +469,7 @@ contract ShareToken is ERC20Upgradeable, ReentrancyGuard, ERC165, IShareToken {
         uint256 supply = totalSupply();
         if (supply == 0) return amount;
         (uint256 increaseE18, uint256 remainderE18) = RevenueMath.accumulate(amount, carriedE18, supply);
-        _hot.revenuePerShareE18 = (_hot.revenuePerShareE18 + increaseE18).toUint248();
+        _hot.revenuePerShareE18 = (uint256(_hot.revenuePerShareE18) + increaseE18).toUint248();
         // Cannot truncate: the remainder is below the supply, far below 2**208.
         _fees.dustE18 = uint208(remainderE18);
         return 0;
