@@ -8,7 +8,7 @@ SOLC_VERSION := 0.8.28
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup build test demo bench lint slither clean abi docs
+.PHONY: setup build test demo bench lint slither invariants clean abi docs
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -37,7 +37,7 @@ build: setup
 
 # The gas guard re-measures on a fresh anvil and fails if any figure rose more than 1% above
 # the committed bench/results.json (update it with `make bench` in the same change).
-test: build lint slither
+test: build lint slither invariants
 	$(PY) -m pytest
 	$(PY) bench/run.py --check
 
@@ -67,5 +67,12 @@ lint: setup
 slither: setup
 	$(PY) tools/slither_gate.py --json reports/slither.json
 
+# Invariant campaigns (docs/invariants.md): forge drives each contract family's handler with
+# 20,000 random calls per campaign and checks its conservation laws after every call; fails on a
+# broken law, a short campaign or a family without one. The first run builds the contracts with
+# forge (a few minutes with solcjs); later runs reuse .forge/. INVARIANT_SEED=random explores anew.
+invariants: setup
+	$(PY) tools/invariant_gate.py
+
 clean:
-	rm -rf build .solcx reports .pytest_cache .hypothesis
+	rm -rf build .solcx reports .pytest_cache .hypothesis .forge

@@ -311,10 +311,13 @@ contract LendingMarket is ERC4626, ILendingMarket {
         return DECIMALS_OFFSET;
     }
 
+    /// @dev Pulls before counting (OpenZeppelin's order): a token hook that runs during the pull
+    ///      (ERC-777 tokensToSend) must find the vault as it was, not assets counted that are not
+    ///      here yet against shares not yet minted (it could redeem at that inflated price).
     function _deposit(address caller, address receiver, uint256 assets, uint256 shares) internal override {
         _accrue();
-        _totalSupplyAssets = (uint256(_totalSupplyAssets) + assets).toUint128();
         _pullLoanToken(caller, assets);
+        _totalSupplyAssets = (uint256(_totalSupplyAssets) + assets).toUint128();
         _mint(receiver, shares);
         emit Deposit(caller, receiver, assets, shares);
     }

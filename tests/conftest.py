@@ -219,3 +219,12 @@ def fund(suite: SuiteClient, token: Contract, to: str, amount: int, minter: str)
 
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.helpers import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("campaign sizes and fault counts")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

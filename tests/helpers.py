@@ -10,6 +10,15 @@ import pytest
 
 from compute_rwa import ContractRevertError
 
+FIGURES: list[str] = []
+"""Campaign sizes and fault counts, printed together at the end of the run (pytest captures a
+test's own output), so `make test` shows them whether or not the tests pass."""
+
+
+def report_figures(line: str) -> None:
+    FIGURES.append(line.strip())
+    print(line)
+
 
 @contextmanager
 def reverts(error_name: str, **expected_args: Any) -> Iterator[pytest.ExceptionInfo[ContractRevertError]]:

@@ -25,7 +25,13 @@ from compute_rwa.cli_oracle import deployments_option, oracle, rpc_option
 from compute_rwa.cli_report import report
 from compute_rwa.client import SuiteClient
 from compute_rwa.deploy import Deployment, DeployPlan, OraclePlan, deploy_suite, registry_path
-from compute_rwa.errors import ChainUnavailableError, ComputeRwaError, DeploymentError, FeeCapExceededError
+from compute_rwa.errors import (
+    ChainUnavailableError,
+    ComputeRwaError,
+    DeploymentError,
+    FeeCapExceededError,
+    InvalidInputError,
+)
 from compute_rwa.keys import KEYSTORE, load_signer
 from compute_rwa.networks import resolve
 from compute_rwa.tx import FeeCaps, TxSender, gwei_text
@@ -264,7 +270,10 @@ def telemetry_read(path: Path, fmt: str, as_json: bool) -> None:
     from compute_rwa.telemetry.dcgm import parse_exposition
     from compute_rwa.telemetry.nvidia_smi import parse_query_gpu_csv
 
-    text = path.read_text()
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(str(path), "file", f"not a readable text file ({exc.__class__.__name__})") from None
     if fmt == "nvidia-smi":
         samples = parse_query_gpu_csv(text, source=str(path))
     else:

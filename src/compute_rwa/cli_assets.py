@@ -36,7 +36,7 @@ from web3.logs import DISCARD
 
 from compute_rwa.chain import connect
 from compute_rwa.cli_lease import read_options, write_options
-from compute_rwa.cli_tx import cli_sender
+from compute_rwa.cli_tx import ADDRESS, AMOUNT, cli_sender
 from compute_rwa.cli_tx import cli_signer as _signer
 from compute_rwa.cli_tx import parse_positive as _parse
 from compute_rwa.client import SuiteClient
@@ -53,18 +53,6 @@ console = Console()
 # --------------------------------------------------------------------- plumbing
 
 
-class AddressParam(click.ParamType):
-    """An Ethereum address, checksummed; anything else is a usage error (exit status 2)."""
-
-    name = "ADDRESS"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> ChecksumAddress:
-        if isinstance(value, str) and Web3.is_address(value):
-            return Web3.to_checksum_address(value)
-        self.fail(f"not an address: {value!r}", param, ctx)
-
-
-ADDRESS = AddressParam()
 STATUSES = [s.name.lower() for s in AssetStatus]
 
 
@@ -166,8 +154,10 @@ def read_gpu_ids(path: Path, asset_id: int | None = None) -> list[str]:
     if text.lstrip().startswith(("[", "{")):
         try:
             data = json.loads(text)
-        except ValueError as exc:
-            raise click.BadParameter(f"{path}: not valid JSON ({exc})", param_hint=hint) from None
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than json reads
+            raise click.BadParameter(
+                f"{path}: not valid JSON ({exc.__class__.__name__}: {exc})", param_hint=hint
+            ) from None
         if isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
             entries = [e for e in data if asset_id is None or e.get("asset_id") == asset_id]
             if len(entries) != 1:
@@ -512,7 +502,7 @@ def inventory(
 @asset.command()
 @click.argument("asset_id", type=click.IntRange(1))
 @click.argument("to", type=ADDRESS)
-@click.argument("amount")
+@click.argument("amount", type=AMOUNT)
 @write_options
 def transfer(
     asset_id: int,
@@ -616,7 +606,7 @@ def revenue() -> None:
 
 @revenue.command()
 @click.argument("asset_id", type=click.IntRange(1))
-@click.argument("amount")
+@click.argument("amount", type=AMOUNT)
 @write_options
 def distribute(
     asset_id: int,

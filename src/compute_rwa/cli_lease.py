@@ -35,7 +35,7 @@ from web3 import Web3
 
 from compute_rwa.chain import connect
 from compute_rwa.cli_oracle import deployments_option, rpc_option, sender_options
-from compute_rwa.cli_tx import cli_sender
+from compute_rwa.cli_tx import ADDRESS, AMOUNT, cli_sender
 from compute_rwa.cli_tx import cli_signer as _signer
 from compute_rwa.deploy import Deployment, registry_path
 from compute_rwa.errors import DeploymentError, InvalidInputError
@@ -172,9 +172,9 @@ def quote(asset_id: int, gpus: int, epochs: int, rpc: str, deployments: Path | N
 @click.argument("gpus", type=click.IntRange(1))
 @click.argument("epochs", type=click.IntRange(1))
 @click.option("--start", "start_epoch", type=click.IntRange(0), default=0, help="First epoch (default: the next).")
-@click.option("--max-total", help="Most to pay, in whole tokens (default: the quote plus --slippage-bps).")
+@click.option("--max-total", type=AMOUNT, help="Most to pay, in whole tokens (default: the quote plus --slippage-bps).")
 @click.option("--slippage-bps", type=click.IntRange(0, 10_000), default=DEFAULT_SLIPPAGE_BPS, show_default=True)
-@click.option("--recipient", help="Receiver of the lease position (default: the payer).")
+@click.option("--recipient", type=ADDRESS, help="Receiver of the lease position (default: the payer).")
 @click.option("--release-first", "release_first", type=click.IntRange(1), multiple=True, help="Ended lease to free.")
 @click.option("--release-ended", is_flag=True, help="Free the capacity of every ended lease of the asset first.")
 @click.option("--predecessor", "predecessors", type=click.IntRange(1), multiple=True, help="Lease to take GPUs over.")
@@ -232,7 +232,7 @@ def open_(
 @lease.command()
 @click.argument("lease_id", type=click.IntRange(1))
 @click.argument("epochs", type=click.IntRange(1))
-@click.option("--max-cost", help="Most to pay, in whole tokens (default: the quote plus --slippage-bps).")
+@click.option("--max-cost", type=AMOUNT, help="Most to pay, in whole tokens (default: the quote plus --slippage-bps).")
 @click.option("--slippage-bps", type=click.IntRange(0, 10_000), default=DEFAULT_SLIPPAGE_BPS, show_default=True)
 @write_options
 def extend(
@@ -395,7 +395,7 @@ def release(
 
 @lease.command()
 @click.argument("lease_id", type=click.IntRange(1), required=False)
-@click.option("--owner", help="Only leases whose position this address holds.")
+@click.option("--owner", type=ADDRESS, help="Only leases whose position this address holds.")
 @click.option("--asset", "asset_id", type=click.IntRange(1), help="Only this asset's leases.")
 @click.option("--running", is_flag=True, help="Hide closed leases.")
 @read_options
@@ -513,7 +513,7 @@ def preempt(
 
 @lease.command()
 @click.argument("asset_id", type=click.IntRange(1))
-@click.option("--base-price", help="Set: price of one GPU-hour, in whole tokens.")
+@click.option("--base-price", type=AMOUNT, help="Set: price of one GPU-hour, in whole tokens.")
 @click.option("--dynamic/--flat", default=None, help="Set: whether the premium curve applies.")
 @click.option("--target-utilization-bps", type=click.IntRange(0, 10_000), help="Set: where the premium starts.")
 @click.option("--max-premium-bps", type=click.IntRange(0, 100_000), help="Set: premium when every GPU is booked.")
@@ -624,7 +624,7 @@ def _policy_text(p: LeasePolicy) -> str:
 
 @lease.command()
 @click.argument("asset_id", type=click.IntRange(1))
-@click.argument("accounts", nargs=-1)
+@click.argument("accounts", type=ADDRESS, nargs=-1)
 @click.option("--enable/--disable", "enabled", default=None, help="Switch the asset's lessee allow list on or off.")
 @click.option("--remove", is_flag=True, help="Remove ACCOUNTS instead of adding them.")
 @write_options

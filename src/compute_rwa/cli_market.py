@@ -27,7 +27,7 @@ import json
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +39,12 @@ from web3 import Web3
 
 from compute_rwa.chain import connect
 from compute_rwa.cli_lease import read_options, write_options
-from compute_rwa.cli_tx import cli_sender
+from compute_rwa.cli_tx import ADDRESS, AMOUNT, AMOUNT_OR_ALL, FiniteFloatRange, cli_sender
 from compute_rwa.cli_tx import cli_signer as _signer
 from compute_rwa.cli_tx import parse_positive as _parse
 from compute_rwa.deploy import Deployment, registry_path
 from compute_rwa.errors import DeploymentError, InvalidInputError
-from compute_rwa.lease.models import TokenInfo
+from compute_rwa.lease.models import TokenInfo, decimal_to_units, parse_decimal
 from compute_rwa.market.client import MarketClient, MarketFactoryClient, ValuationClient
 from compute_rwa.market.keeper import DEFAULT_REFRESH_AFTER, Keeper
 from compute_rwa.market.models import (
@@ -123,45 +123,56 @@ all_option = click.option("--all", "everything", is_flag=True, help="Everything 
 
 
 def _decimal(text: str | None, hint: str) -> Decimal | None:
+    """A finite, non-negative decimal (ASCII digits, below 10^78); a usage error naming `hint`."""
     if text is None:
         return None
     try:
-        value = Decimal(text.strip().replace(",", "").replace("_", ""))
-    except InvalidOperation:
-        raise click.BadParameter(f"not a number: {text!r}", param_hint=hint) from None
-    if not value.is_finite() or value < 0:
-        raise click.BadParameter(f"must be a non-negative number: {text!r}", param_hint=hint)
-    return value
+        return parse_decimal(text, hint)
+    except InvalidInputError as exc:
+        raise click.BadParameter(exc.problem, param_hint=hint) from None
+
+
+#: Latest time a valuation takes (ShareValuator keeps purchasedAt as a uint40).
+_MAX_TIMESTAMP = (1 << 40) - 1
 
 
 def _timestamp(text: str | None, hint: str) -> int | None:
-    """Unix seconds, or an ISO date / date-time (UTC unless it says otherwise)."""
+    """Unix seconds, or an ISO date / date-time (UTC unless it says otherwise), from 1970 on."""
     if text is None:
         return None
-    if text.strip().isdigit():
-        return int(text)
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise click.BadParameter(f"not a unix time or ISO date: {text!r}", param_hint=hint) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
+    cleaned = text.strip()
+    if cleaned.isascii() and cleaned.isdigit():
+        if len(cleaned) > 13:  # past uint40 whatever the digits
+            raise click.BadParameter(f"too late a time: {text!r:.80}", param_hint=hint)
+        stamp = int(cleaned)
+    else:
+        try:
+            moment = datetime.fromisoformat(cleaned)
+        except ValueError:
+            raise click.BadParameter(f"not a unix time or ISO date: {text!r:.80}", param_hint=hint) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        stamp = int(moment.timestamp())
+    if not 0 <= stamp <= _MAX_TIMESTAMP:
+        problem = f"must lie between 1970 and year 36812 (uint40 seconds): {text!r:.80}"
+        raise click.BadParameter(problem, param_hint=hint)
+    return stamp
 
 
 def _lltv(text: str) -> int:
     """ "0.8" or "80%" as a WAD fraction, 0 < LLTV <= 0.98."""
     cleaned = text.strip()
     percent = cleaned.endswith("%")
-    value = _decimal(cleaned.rstrip("%"), "--lltv")
+    value = _decimal(cleaned.removesuffix("%"), "--lltv")
     assert value is not None
     fraction = value / 100 if percent else value
-    wad = fraction * WAD
-    if wad != wad.to_integral_value() or not 0 < fraction <= Decimal("0.98"):
-        raise click.BadParameter(
-            f"must be a fraction above 0 and at most 0.98 (or a percentage): {text!r}", param_hint="--lltv"
-        )
-    return int(wad)
+    problem = f"must be a fraction above 0 and at most 0.98 (or a percentage): {text!r:.80}"
+    if not 0 < fraction <= Decimal("0.98"):
+        raise click.BadParameter(problem, param_hint="--lltv")
+    try:  # exactly: a 29th digit must not be rounded away
+        return decimal_to_units(value, 16 if percent else 18, "--lltv")
+    except InvalidInputError:
+        raise click.BadParameter(problem, param_hint="--lltv") from None
 
 
 def _echo_json(data: Any) -> None:
@@ -212,9 +223,11 @@ def market() -> None:
 
 @market.command()
 @click.argument("asset_id", type=click.IntRange(1), required=False)
-@click.option("--share-token", help="Collateral share token (instead of ASSET_ID).")
-@click.option("--oracle", help="IOracle price feed (default: the valuator's feed of the asset).")
-@click.option("--loan-token", help="Lent token (default: the asset's payment token, which the feed prices in).")
+@click.option("--share-token", type=ADDRESS, help="Collateral share token (instead of ASSET_ID).")
+@click.option("--oracle", type=ADDRESS, help="IOracle price feed (default: the valuator's feed of the asset).")
+@click.option(
+    "--loan-token", type=ADDRESS, help="Lent token (default: the asset's payment token, which the feed prices in)."
+)
 @click.option(
     "--lltv", "lltv_text", default="0.8", show_default=True, help='Liquidation LTV: "0.8" or "80%" (at most 0.98).'
 )
@@ -222,7 +235,9 @@ def market() -> None:
 @click.option("--slope1-bps", type=click.IntRange(0), default=400, show_default=True, help="Yearly rate added to kink.")
 @click.option("--slope2-bps", type=click.IntRange(0), default=10_000, show_default=True, help="Added above the kink.")
 @click.option("--kink-bps", type=click.IntRange(1, 9_999), default=8_000, show_default=True, help="Kink utilization.")
-@click.option("--min-borrow", default="100", show_default=True, help="Smallest debt, in whole loan tokens.")
+@click.option(
+    "--min-borrow", type=AMOUNT, default="100", show_default=True, help="Smallest debt, in whole loan tokens."
+)
 @write_options
 def create(
     asset_id: int | None,
@@ -294,9 +309,9 @@ def create(
 
 
 @market.command()
-@click.argument("market_address", metavar="MARKET", required=False)
+@click.argument("market_address", metavar="MARKET", type=ADDRESS, required=False)
 @click.option("--asset", "asset_id", type=click.IntRange(1), help="Without MARKET: only markets on this asset.")
-@click.option("--lender", help="With MARKET: also this lender's vault position.")
+@click.option("--lender", type=ADDRESS, help="With MARKET: also this lender's vault position.")
 @read_options
 def show(
     market_address: str | None,
@@ -382,9 +397,9 @@ def _info_table(info: MarketInfo) -> None:
 
 
 @market.command()
-@click.argument("market_address", metavar="MARKET")
-@click.argument("amount")
-@click.option("--receiver", help="Receiver of the vault shares (default: the payer).")
+@click.argument("market_address", metavar="MARKET", type=ADDRESS)
+@click.argument("amount", type=AMOUNT)
+@click.option("--receiver", type=ADDRESS, help="Receiver of the vault shares (default: the payer).")
 @write_options
 def supply(
     market_address: str,
@@ -407,10 +422,10 @@ def supply(
 
 
 @market.command()
-@click.argument("market_address", metavar="MARKET")
-@click.argument("amount", required=False)
+@click.argument("market_address", metavar="MARKET", type=ADDRESS)
+@click.argument("amount", type=AMOUNT_OR_ALL, required=False)
 @all_option
-@click.option("--receiver", help="Receiver of the loan tokens (default: the lender).")
+@click.option("--receiver", type=ADDRESS, help="Receiver of the loan tokens (default: the lender).")
 @write_options
 def withdraw(
     market_address: str,
@@ -441,9 +456,9 @@ def withdraw(
 
 
 @market.command("supply-collateral")
-@click.argument("market_address", metavar="MARKET")
-@click.argument("amount")
-@click.option("--on-behalf", help="Borrower credited with the collateral (default: the payer).")
+@click.argument("market_address", metavar="MARKET", type=ADDRESS)
+@click.argument("amount", type=AMOUNT)
+@click.option("--on-behalf", type=ADDRESS, help="Borrower credited with the collateral (default: the payer).")
 @write_options
 def supply_collateral(
     market_address: str,
@@ -469,10 +484,10 @@ def supply_collateral(
 
 
 @market.command("withdraw-collateral")
-@click.argument("market_address", metavar="MARKET")
-@click.argument("amount", required=False)
+@click.argument("market_address", metavar="MARKET", type=ADDRESS)
+@click.argument("amount", type=AMOUNT_OR_ALL, required=False)
 @all_option
-@click.option("--receiver", help="Receiver of the shares (default: the borrower).")
+@click.option("--receiver", type=ADDRESS, help="Receiver of the shares (default: the borrower).")
 @write_options
 def withdraw_collateral(
     market_address: str,
@@ -501,9 +516,9 @@ def withdraw_collateral(
 
 
 @market.command()
-@click.argument("market_address", metavar="MARKET")
-@click.argument("amount")
-@click.option("--receiver", help="Receiver of the loan (default: the borrower).")
+@click.argument("market_address", metavar="MARKET", type=ADDRESS)
+@click.argument("amount", type=AMOUNT)
+@click.option("--receiver", type=ADDRESS, help="Receiver of the loan (default: the borrower).")
 @write_options
 def borrow(
     market_address: str,
@@ -532,10 +547,10 @@ def borrow(
 
 
 @market.command()
-@click.argument("market_address", metavar="MARKET")
-@click.argument("amount", required=False)
+@click.argument("market_address", metavar="MARKET", type=ADDRESS)
+@click.argument("amount", type=AMOUNT_OR_ALL, required=False)
 @all_option
-@click.option("--on-behalf", help="Borrower whose debt to repay (default: the payer).")
+@click.option("--on-behalf", type=ADDRESS, help="Borrower whose debt to repay (default: the payer).")
 @write_options
 def repay(
     market_address: str,
@@ -567,8 +582,8 @@ def repay(
 
 
 @market.command()
-@click.argument("market_address", metavar="MARKET")
-@click.argument("borrower")
+@click.argument("market_address", metavar="MARKET", type=ADDRESS)
+@click.argument("borrower", type=ADDRESS)
 @click.option(
     "--margin-bps",
     type=click.IntRange(0, 5_000),
@@ -639,8 +654,8 @@ def _result_text(client: MarketClient, r: LiquidationResult) -> str:
 
 
 @market.command()
-@click.argument("market_address", metavar="MARKET")
-@click.argument("borrowers", nargs=-1)
+@click.argument("market_address", metavar="MARKET", type=ADDRESS)
+@click.argument("borrowers", type=ADDRESS, nargs=-1)
 @click.option("--unhealthy", is_flag=True, help="Only positions that can be liquidated.")
 @click.option("--all", "show_all", is_flag=True, help="Also positions with nothing left.")
 @read_options
@@ -688,7 +703,7 @@ def _positions_table(client: MarketClient, found: list[MarketPosition]) -> None:
 
 
 @market.command("auto-repay")
-@click.argument("market_address", metavar="MARKET")
+@click.argument("market_address", metavar="MARKET", type=ADDRESS)
 @click.option("--on/--off", "enabled", required=True, help="Repay debt from the collateral's revenue, or not.")
 @write_options
 def auto_repay(
@@ -712,8 +727,8 @@ def auto_repay(
 
 
 @market.command()
-@click.argument("market_address", metavar="MARKET")
-@click.argument("borrower")
+@click.argument("market_address", metavar="MARKET", type=ADDRESS)
+@click.argument("borrower", type=ADDRESS)
 @write_options
 def harvest(
     market_address: str,
@@ -734,8 +749,8 @@ def harvest(
 
 
 @market.command("claim-revenue")
-@click.argument("market_address", metavar="MARKET")
-@click.option("--receiver", help="Receiver of the revenue (default: the borrower).")
+@click.argument("market_address", metavar="MARKET", type=ADDRESS)
+@click.option("--receiver", type=ADDRESS, help="Receiver of the revenue (default: the borrower).")
 @write_options
 def claim_revenue(
     market_address: str,
@@ -756,7 +771,7 @@ def claim_revenue(
 
 
 @market.command()
-@click.argument("market_addresses", metavar="[MARKETS]...", nargs=-1)
+@click.argument("market_addresses", metavar="[MARKETS]...", type=ADDRESS, nargs=-1)
 @click.option("--asset", "asset_ids", type=click.IntRange(1), multiple=True, help="Keep this asset's markets (repeat).")
 @click.option(
     "--update-valuation/--no-update-valuation",
@@ -773,7 +788,7 @@ def claim_revenue(
 )
 @click.option("--margin-bps", type=click.IntRange(0, 5_000), default=DEFAULT_LIQUIDATION_MARGIN_BPS, show_default=True)
 @click.option("--once", is_flag=True, help="One round, then exit (status 2 if anything failed).")
-@click.option("--interval", type=click.FloatRange(0.1), default=60.0, show_default=True, help="Seconds between rounds.")
+@click.option("--interval", type=FiniteFloatRange(0.1), default=60.0, show_default=True, help="Seconds between rounds.")
 @click.option("--rounds", type=click.IntRange(1), help="Stop after this many rounds (default: run until stopped).")
 @write_options
 def keep(
@@ -920,9 +935,7 @@ def configure(
       compute-rwa valuation configure 3 --purchase-value 28000 --useful-life-years 4 --rpc URL
       compute-rwa valuation configure 3 --purchased-at 2025-06-01 --cap-rate-pct 18 --rpc URL
     """
-    client = _valuation(connect(rpc), deployments)
-    current = client.config(asset_id)
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = {}  # parsed before connecting: bad input is reported as such
     for field, text in (
         ("purchase_value", purchase_value),
         ("useful_life_years", useful_life_years),
@@ -942,6 +955,8 @@ def configure(
         changes["purchased_at"] = bought
     if utilization_window is not None:
         changes["utilization_window_epochs"] = utilization_window
+    client = _valuation(connect(rpc), deployments)
+    current = client.config(asset_id)
     if current is None:
         if "purchase_value" not in changes:
             raise click.UsageError(f"asset {asset_id} has no valuation yet: give --purchase-value")

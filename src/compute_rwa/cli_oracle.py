@@ -26,7 +26,7 @@ from rich.table import Table
 from web3 import Web3
 
 from compute_rwa.chain import connect
-from compute_rwa.cli_tx import cli_sender, tx_options
+from compute_rwa.cli_tx import ADDRESS, cli_sender, tx_options
 from compute_rwa.cli_tx import cli_signer as _transmitter
 from compute_rwa.client import SuiteClient
 from compute_rwa.deploy import Deployment, registry_path
@@ -34,7 +34,7 @@ from compute_rwa.errors import ContractRevertError, DeploymentError, InvalidInpu
 from compute_rwa.keys import KEYSTORE, load_key_from_env, load_signer
 from compute_rwa.oracle.client import Metric, OracleClient
 from compute_rwa.oracle.feeder import Feeder, FeederStatus
-from compute_rwa.oracle.inventory import load_inventories
+from compute_rwa.oracle.inventory import load_inventories, parse_inventory_file
 from compute_rwa.oracle.outbox import Outbox
 from compute_rwa.oracle.quorum import LocalQuorum, Quorum
 from compute_rwa.oracle.reports import Report
@@ -66,15 +66,17 @@ def sender_options(command: click.decorators.FC) -> click.decorators.FC:
     """--keystore / --from: who pays for a transaction (see `_transmitter`); and how it is sent
     (confirmations, fee caps, timeout: `cli_tx.tx_options`)."""
     command = tx_options(command)
-    command = click.option("--from", "from_address", help="A node-unlocked address (local chains).")(command)
+    command = click.option("--from", "from_address", type=ADDRESS, help="A node-unlocked address (local chains).")(
+        command
+    )
     keystore = click.option(
         "--keystore", type=KEYSTORE, help="Keystore of the paying account: a path or an account name."
     )
     return keystore(command)
 
 
-def _suite(rpc: str, deployments: Path | None) -> tuple[SuiteClient, OracleClient]:
-    w3 = connect(rpc)
+def _suite(rpc: str, deployments: Path | None, rpc_timeout: float = 60.0) -> tuple[SuiteClient, OracleClient]:
+    w3 = connect(rpc, timeout=rpc_timeout)
     path = registry_path(w3.eth.chain_id, deployments)
     if not path.exists():
         raise DeploymentError(f"no deployment recorded for chain {w3.eth.chain_id} at {path}")
@@ -245,7 +247,9 @@ def _feeder_options(command: click.decorators.FC) -> click.decorators.FC:
                 help="SQLite file holding buffered samples and reports until they are on-chain.",
             ),
             click.option("--keystore", type=KEYSTORE, help="Transmitter keystore: a path or an account name."),
-            click.option("--from", "from_address", help="Transmit from a node-unlocked address (local chains)."),
+            click.option(
+                "--from", "from_address", type=ADDRESS, help="Transmit from a node-unlocked address (local chains)."
+            ),
             click.option(
                 "--signer-keystore",
                 "signer_keystores",
@@ -257,6 +261,22 @@ def _feeder_options(command: click.decorators.FC) -> click.decorators.FC:
                 "--signer-url", "signer_urls", multiple=True, help="Remote signer services (several operators)."
             ),
             click.option("--sample-interval", type=click.IntRange(1), default=60, show_default=True, help="Seconds."),
+            # A hung endpoint must not hold the feeder for long, and on a chain with short blocks a
+            # transaction unmined after a few blocks is better replaced soon: both are the operator's call.
+            click.option(
+                "--rpc-timeout",
+                type=click.FloatRange(min=0, min_open=True),
+                default=60.0,
+                show_default=True,
+                help="Seconds to wait for one JSON-RPC answer; a request left unanswered is retried with backoff.",
+            ),
+            click.option(
+                "--confirm-timeout",
+                type=click.FloatRange(min=0),
+                default=60.0,
+                show_default=True,
+                help="Seconds to wait for a sent transaction before replacing it (same nonce, higher fees).",
+            ),
         ]
     ):
         command = option(command)
@@ -274,8 +294,12 @@ def _feeder(
     signer_urls: Sequence[str],
     sample_interval: int,
     sources: Sequence[TelemetrySource] = (),
+    *,
+    rpc_timeout: float = 60.0,
+    confirm_timeout: float = 60.0,
 ) -> tuple[Feeder, OracleClient, list[AssetInventory]]:
-    suite, client = _suite(rpc, deployments)
+    parse_inventory_file(inventory)  # malformed: reported before connecting
+    suite, client = _suite(rpc, deployments, rpc_timeout)
     inventories = load_inventories(inventory, suite)
     outbox = Outbox(outbox_path)
     submitter = Submitter(
@@ -283,6 +307,7 @@ def _feeder(
         outbox,
         _quorum(client, signer_keystores, signer_urls),
         _transmitter(keystore, from_address),
+        confirm_timeout=confirm_timeout,
         echo=console.print,
     )
     observer = None
@@ -330,6 +355,8 @@ def run(
     signer_keystores: tuple[Path, ...],
     signer_urls: tuple[str, ...],
     sample_interval: int,
+    rpc_timeout: float,
+    confirm_timeout: float,
     source: str,
     prometheus_url: str | None,
     once: bool,
@@ -340,7 +367,17 @@ def run(
     the outbox and the next start continues from there.
     """
     feeder, client, inventories = _feeder(
-        rpc, deployments, inventory, outbox, keystore, from_address, signer_keystores, signer_urls, sample_interval
+        rpc,
+        deployments,
+        inventory,
+        outbox,
+        keystore,
+        from_address,
+        signer_keystores,
+        signer_urls,
+        sample_interval,
+        rpc_timeout=rpc_timeout,
+        confirm_timeout=confirm_timeout,
     )
     if not signer_urls:  # with remote signers, the observations are theirs
         feeder.sources = [_source(source, prometheus_url, inventories, sample_interval)]
@@ -385,6 +422,8 @@ def replay(
     signer_keystores: tuple[Path, ...],
     signer_urls: tuple[str, ...],
     sample_interval: int,
+    rpc_timeout: float,
+    confirm_timeout: float,
     start_epoch: int | None,
     idle_watts: int,
     max_watts: int,
@@ -394,10 +433,20 @@ def replay(
     submitted. Safe to re-run: epochs already measured or on-chain are not sent again."""
     from compute_rwa.telemetry.traces import PowerModel, TraceReplay, read_duty_cycle_trace
 
+    rows = read_duty_cycle_trace(trace)  # malformed: reported before connecting
     feeder, client, inventories = _feeder(
-        rpc, deployments, inventory, outbox, keystore, from_address, signer_keystores, signer_urls, sample_interval
+        rpc,
+        deployments,
+        inventory,
+        outbox,
+        keystore,
+        from_address,
+        signer_keystores,
+        signer_urls,
+        sample_interval,
+        rpc_timeout=rpc_timeout,
+        confirm_timeout=confirm_timeout,
     )
-    rows = read_duty_cycle_trace(trace)
     duration = max(r.timestamp for r in rows) - min(r.timestamp for r in rows)
     epochs_covered = int(duration // client.epoch_seconds)
     last_ended = client.last_ended_epoch()
@@ -458,6 +507,7 @@ def serve_signer(
     """Serve this operator's signer: observe its own telemetry, sign batches that agree with it."""
     from compute_rwa.oracle.network import SignerService
 
+    parse_inventory_file(inventory)  # malformed: reported before connecting
     suite, client = _suite(rpc, deployments)
     inventories = load_inventories(inventory, suite)
     keys = _signer_keys([signer_keystore] if signer_keystore else [])
@@ -502,7 +552,7 @@ def sync(
 
 
 @oracle.command()
-@click.argument("signer")
+@click.argument("signer", type=ADDRESS)
 @click.argument("amount", type=click.IntRange(1))
 @rpc_option
 @deployments_option
@@ -581,7 +631,7 @@ def resolve(
 
 @oracle.command("withdraw-bond")
 @click.argument("amount", type=click.IntRange(1))
-@click.option("--to", "to_address", required=True, help="Receiver of the withdrawn bond.")
+@click.option("--to", "to_address", type=ADDRESS, required=True, help="Receiver of the withdrawn bond.")
 @rpc_option
 @deployments_option
 @sender_options

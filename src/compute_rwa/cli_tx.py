@@ -5,6 +5,7 @@ commands' clients are built with `cli_sender(w3)`."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -15,11 +16,61 @@ from web3 import Web3
 
 from compute_rwa.errors import InvalidInputError
 from compute_rwa.keys import load_signer
-from compute_rwa.lease.models import TokenInfo
+from compute_rwa.lease.models import TokenInfo, parse_decimal
 from compute_rwa.tx import FeeCaps, Signer, TxSender
 
 F = TypeVar("F", bound=Callable[..., Any])
 _META = "compute_rwa.tx"
+
+
+class AddressParam(click.ParamType):
+    """An Ethereum address, checksummed; anything else is a usage error (exit status 2), found
+    while the command line is parsed, before anything connects."""
+
+    name = "ADDRESS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and Web3.is_address(value):
+            return Web3.to_checksum_address(value)
+        self.fail(f"not an address: {value!r:.80}", param, ctx)
+
+
+class AmountParam(click.ParamType):
+    """An amount of tokens as typed ("2.5", "1,000"; with `allow_all`, also "all"), checked for
+    its form while the command line is parsed; it stays text, since its token units need the
+    token's decimals, read on-chain (`parse_positive`)."""
+
+    name = "AMOUNT"
+
+    def __init__(self, allow_all: bool = False) -> None:
+        self.allow_all = allow_all
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value)
+        if self.allow_all and text.strip().lower() == "all":
+            return text
+        try:
+            parse_decimal(text)
+        except InvalidInputError as exc:
+            self.fail(exc.problem, param, ctx)
+        return text
+
+
+class FiniteFloatRange(click.FloatRange):
+    """click.FloatRange without its holes: click lets "nan" through any range (every comparison
+    with NaN is false) and "inf" through one without a maximum; a duration of either crashes
+    the wait that uses it."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r:.40} is not a finite number", param, ctx)
+        return number
+
+
+ADDRESS = AddressParam()
+AMOUNT = AmountParam()
+AMOUNT_OR_ALL = AmountParam(allow_all=True)
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:

@@ -70,16 +70,29 @@ def load_signer(keystore: Path | str | None) -> LocalAccount:
         keystore = resolve_keystore(keystore)
         try:
             encrypted = json.loads(keystore.read_text())
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise InvalidInputError(
                 str(keystore), "keystore", f"not a readable JSON keystore ({exc.__class__.__name__})"
             ) from None
+        if not isinstance(encrypted, dict) or not isinstance(encrypted.get("crypto", encrypted.get("Crypto")), dict):
+            raise InvalidInputError(str(keystore), "keystore", "not a keystore (a JSON object with a 'crypto' object)")
         password = os.environ.get(PASSWORD_ENV) or click.prompt("Keystore password", hide_input=True)
         try:
             key = Account.decrypt(encrypted, password)
-        except ValueError:
-            raise InvalidInputError(str(keystore), "password", "does not decrypt this keystore") from None
-        account: LocalAccount = Account.from_key(key)
+        except ValueError as exc:
+            if str(exc) in ("MAC mismatch", "Checksum mismatch"):
+                raise InvalidInputError(str(keystore), "password", "does not decrypt this keystore") from None
+            raise InvalidInputError(str(keystore), "keystore", f"malformed keystore ({str(exc)[:80]})") from None
+        except (KeyError, TypeError, AttributeError, IndexError, NotImplementedError) as exc:
+            # eth-keyfile reads the keystore's fields without checking them: a missing or
+            # mistyped field surfaces as one of these. Never echo the password.
+            raise InvalidInputError(
+                str(keystore), "keystore", f"malformed keystore ({exc.__class__.__name__}: {str(exc)[:80]})"
+            ) from None
+        try:
+            account: LocalAccount = Account.from_key(key)
+        except ValueError:  # decrypted, but not to a 32-byte secp256k1 key; never echo it
+            raise InvalidInputError(str(keystore), "keystore", "does not hold a private key") from None
         return account
     if not os.environ.get(KEY_ENV):
         raise InvalidInputError("environment", KEY_ENV, "not set: no signing key; pass --keystore PATH|NAME or set it")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
 import yaml  # type: ignore[import-untyped]
 
 from compute_rwa.artifacts import PROJECT_ROOT
@@ -65,9 +66,21 @@ def _packaged_network_config() -> Path | None:
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, ValueError, RecursionError, yaml.YAMLError) as exc:  # ValueError: not UTF-8
         raise NetworkError(f"{path}: not a readable YAML file ({exc.__class__.__name__})") from None
     return data if isinstance(data, dict) else {}
+
+
+def _entries(value: Any, where: str) -> list[dict[str, Any]]:
+    """A configuration's list of network entries, each a mapping with an `id`."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise NetworkError(f"{where}: expected a list of networks, got {type(value).__name__}")
+    for index, entry in enumerate(value):
+        if not isinstance(entry, dict) or entry.get("id") is None:
+            raise NetworkError(f"{where}[{index}]: expected a network with an `id`")
+    return value
 
 
 def load_networks(user_config: Path | None = None, project: Path | None = None) -> dict[str, dict[str, Any]]:
@@ -78,10 +91,13 @@ def load_networks(user_config: Path | None = None, project: Path | None = None) 
         source = _packaged_network_config() or source
     if source.exists():
         data = _read_yaml(source)
-        for entry in data.get("development") or []:
+        for entry in _entries(data.get("development"), f"{source}: development"):
             networks[str(entry["id"])] = {**entry, "source": str(source)}
-        for group in data.get("live") or []:
-            for entry in group.get("networks") or []:
+        live = data.get("live") or []
+        for index, group in enumerate(live if isinstance(live, list) else [live]):
+            if not isinstance(group, dict):
+                raise NetworkError(f"{source}: live[{index}]: expected a group with `networks`")
+            for entry in _entries(group.get("networks"), f"{source}: live[{index}].networks"):
                 networks[str(entry["id"])] = {**entry, "source": str(source)}
     project = project or project_config()
     section = _read_yaml(project).get("networks") if project.exists() else None
@@ -108,7 +124,7 @@ def resolve(target: str, *, user_config: Path | None = None, project: Path | Non
     if "://" in target:
         if not target.startswith(_SCHEMES):
             raise NetworkError(f"{target.split('://')[0]}:// endpoints are not supported: give an http(s) URL")
-        return Endpoint(target)
+        return Endpoint(_checked_url(target, "--rpc"))
     networks = load_networks(user_config, project)
     entry = networks.get(target)
     if entry is None:
@@ -127,20 +143,57 @@ def resolve(target: str, *, user_config: Path | None = None, project: Path | Non
         raise NetworkError(f"network {target}: its host needs {names}, which is not set in the environment")
     raw_settings = entry.get("cmd_settings")
     settings: dict[str, Any] = raw_settings if isinstance(raw_settings, dict) else {}
+    where = f"network {target} ({entry['source']})"
     if ":" not in url.split("//", maxsplit=1)[-1] and "port" in settings:
-        url += f":{settings['port']}"  # development networks keep their port apart, as brownie does
-    return Endpoint(url, target, _chain_id(entry, settings, networks))
+        port = _integer(settings["port"], f"{where}: cmd_settings.port")
+        if not 0 < port < 65536:
+            raise NetworkError(f"{where}: cmd_settings.port {port} is not a TCP port")
+        url += f":{port}"  # development networks keep their port apart, as brownie does
+    if not url.startswith(_SCHEMES):
+        raise NetworkError(f"{where}: host {url!r} is not an http(s) URL")
+    return Endpoint(_checked_url(url, where), target, _chain_id(entry, settings, networks, where))
 
 
-def _chain_id(entry: dict[str, Any], settings: dict[str, Any], networks: dict[str, dict[str, Any]]) -> int | None:
+def _integer(value: Any, where: str) -> int:
+    """A whole number from a YAML value (an int, or digits in a string); anything else is refused."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value.strip())
+    raise NetworkError(f"{where}: expected a whole number, got {value!r:.80}")
+
+
+def _chain_id(
+    entry: dict[str, Any], settings: dict[str, Any], networks: dict[str, dict[str, Any]], where: str
+) -> int | None:
+    raw: Any = None
     if "chainid" in entry:
-        return int(entry["chainid"])
-    if "chain_id" in settings:
-        return int(settings["chain_id"])
-    forked = networks.get(str(settings.get("fork")))  # a fork keeps the chain id of what it forks
-    if forked is not None and "chainid" in forked:
-        return int(forked["chainid"])
-    return None
+        raw, name = entry["chainid"], "chainid"
+    elif "chain_id" in settings:
+        raw, name = settings["chain_id"], "cmd_settings.chain_id"
+    else:
+        forked = networks.get(str(settings.get("fork")))  # a fork keeps the chain id of what it forks
+        if forked is None or "chainid" not in forked:
+            return None
+        raw, name = forked["chainid"], f"chainid of the forked network {forked.get('id')}"
+    chain_id = _integer(raw, f"{where}: {name}")
+    if not 0 < chain_id < 1 << 256:
+        raise NetworkError(f"{where}: {name} {chain_id} is not a chain id")
+    return chain_id
+
+
+def _checked_url(url: str, where: str) -> str:
+    """`url` if requests can send to it (a host, a valid port, an encodable name)."""
+    try:
+        prepared = requests.models.PreparedRequest()
+        prepared.prepare_url(url, None)
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError when out of range or not a number
+    except (requests.exceptions.RequestException, ValueError, UnicodeError) as exc:
+        raise NetworkError(f"{where}: {url!r:.200} is not a usable http(s) URL ({exc.__class__.__name__})") from None
+    if not parts.hostname or port == 0:
+        raise NetworkError(f"{where}: {url!r:.200} has no host (or port 0)")
+    return url
 
 
 def check_chain_id(endpoint: Endpoint, actual: int) -> None:

@@ -319,7 +319,7 @@ def test_bad_address_is_exit_2(exits, asset, roles):
     code, _, err = exits("asset", "transfer", str(asset), "alice", "1", "--from", roles.holders[0])
     assert code == 2 and "Invalid value for 'TO': not an address: 'alice'" in err
     code, _, err = exits("revenue", "claim", str(asset), "--from", "0xnope")
-    assert code == 2 and "Invalid value for --from: not an address" in err
+    assert code == 2 and "Invalid value for '--from': not an address: '0xnope'" in err
 
 
 def test_insufficient_balance_is_exit_2_and_sends_nothing(exits, suite, asset, roles, payer):
@@ -364,6 +364,6 @@ def test_fee_cap_is_exit_4_and_bad_amounts_exit_2(exits, asset, payer):
     code, _, err = exits("revenue", "distribute", str(asset), "1", "--from", payer, "--max-fee-gwei", "0")
     assert code == 4 and "above the cap of 0 gwei (--max-fee-gwei); nothing was sent" in err
     code, _, err = exits("revenue", "distribute", str(asset), "lots", "--from", payer)
-    assert code == 2 and "Invalid value for AMOUNT: not a number: 'lots'" in err
+    assert code == 2 and "Invalid value for 'AMOUNT': not a number: 'lots'" in err
     code, _, err = exits("revenue", "distribute", str(asset), "0", "--from", payer)
     assert code == 2 and "must be above zero" in err

@@ -77,6 +77,7 @@ from compute_rwa.oracle.client import OracleClient
 from compute_rwa.oracle.reports import OracleDomain, Report, pack_reports
 from compute_rwa.tx import TxSender, contract_at
 from tests.conftest import GENESIS_EPOCHS_AGO, ORACLE_BOND, ORACLE_KEYS, Roles
+from tests.helpers import report_figures
 from tests.stateful.lease_model import (
     ACTIVE,
     CLOSED,
@@ -1207,7 +1208,7 @@ def run_campaign(
         ),
     )
     actions, steps = campaign["actions"], campaign["steps"]
-    print(
+    report_figures(
         f"\nlease campaign ({dynamic_token} dynamic): {campaign['runs']} runs, {sum(steps)} rule steps, "
         f"{campaign['checks']} invariant checks; steps per run {sorted(steps)}"
     )

@@ -35,6 +35,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from compute_rwa.errors import ContractRevertError
+from tests.helpers import report_figures
 from tests.lending_support import LLTV, WAD, create_market, share_token_of
 from tests.unit.metrics_oracle.conftest import warp_chain
 
@@ -374,7 +375,7 @@ def test_market_campaign(market_world: dict[str, Any]) -> None:
             machine.teardown()
     counted: Counter[str] = campaign["actions"]
     calls = sum(counted.values())
-    print(
+    report_figures(
         f"\nmarket campaign ({market_world['name']}, seed {SEED}): {campaign['runs']} runs, {calls} calls, "
         f"{checks} invariant checks: {dict(sorted(counted.items()))}"
     )

@@ -65,7 +65,7 @@ from compute_rwa.artifacts import decode_error
 from compute_rwa.oracle.client import Metric
 from compute_rwa.oracle.reports import OracleDomain, Report, pack_reports
 from tests.conftest import ORACLE_KEYS
-from tests.helpers import b32
+from tests.helpers import b32, report_figures
 from tests.stateful.rpc import BatchRpc
 from tests.unit.metrics_oracle.conftest import (
     DAY,
@@ -1000,7 +1000,7 @@ def test_bonds_and_disputes_conserve_and_match_the_model(suite, roles, w3, oracl
     )
     actions, steps = campaign["actions"], campaign["steps"]
     long_runs = sum(1 for s in steps if s >= STEPS * 4 // 5)
-    print(
+    report_figures(
         f"\noracle bonds campaign: {campaign['runs']} runs ({long_runs} of {STEPS * 4 // 5}+ rule steps), "
         f"{sum(steps)} rule steps, {campaign['checks']} invariant checks"
     )

@@ -28,6 +28,7 @@ from hypothesis.stateful import (
 from compute_rwa import AssetStatus
 from compute_rwa.fleet import GPU_MODELS, GpuNode
 from tests.conftest import fund
+from tests.helpers import report_figures
 
 MAX_ASSETS = 3
 
@@ -208,4 +209,4 @@ def test_revenue_is_conserved_over_random_sequences(suite, roles, tokens, w3, to
             suppress_health_check=list(HealthCheck),
         ),
     )
-    print(f"\nrevenue campaign ({token_name}): {campaign['runs']} runs, {campaign['checks']} invariant checks")
+    report_figures(f"\nrevenue campaign ({token_name}): {campaign['runs']} runs, {campaign['checks']} invariant checks")

@@ -352,17 +352,56 @@ def format_units(amount: int, decimals: int) -> str:
     return f"{sign}{whole:,}.{digits}"
 
 
-def parse_units(text: str, decimals: int, field: str = "amount") -> int:
-    """A decimal amount in whole tokens ("2.5", "1,000") as token units; refuses negative
-    amounts and more fractional digits than the token has."""
+#: The largest token amount there is (an ERC-20 balance is a uint256).
+UINT256_MAX = (1 << 256) - 1
+
+
+def parse_decimal(text: str, field: str = "amount", source: str = "amount") -> Decimal:
+    """`text` ("2.5", "1,000", "1_000", "1e3") as a finite, non-negative Decimal below 10^78
+    (no uint256 amount is larger in any unit); ASCII digits only."""
     cleaned = text.strip().replace(",", "").replace("_", "")
     try:
+        if not cleaned.isascii():  # Decimal would take other scripts' digits ("١٢")
+            raise InvalidOperation
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise InvalidInputError("amount", field, f"not a number: {text!r}") from None
+        raise InvalidInputError(source, field, f"not a number: {text!r:.80}") from None
     if not value.is_finite() or value < 0:
-        raise InvalidInputError("amount", field, f"must be a non-negative number: {text!r}")
-    units = value.scaleb(decimals)
-    if units != units.to_integral_value():
-        raise InvalidInputError("amount", field, f"{text!r} has more than {decimals} decimal places")
-    return int(units)
+        raise InvalidInputError(source, field, f"must be a non-negative number: {text!r:.80}")
+    if not value.is_zero() and value.adjusted() >= 78:
+        raise InvalidInputError(source, field, f"too large: {text!r:.80}")
+    return value
+
+
+def decimal_to_units(
+    value: Decimal, decimals: int, field: str = "amount", source: str = "amount", shown: str | None = None
+) -> int:
+    """`value` x 10^`decimals` exactly, as an integer up to UINT256_MAX: more fractional digits
+    than `decimals`, or a result above uint256, is refused (never rounded, never clipped).
+    `shown` is how messages quote the value (default: the Decimal)."""
+    shown = str(value) if shown is None else shown
+    if not value.is_finite() or value < 0:
+        raise InvalidInputError(source, field, f"must be a non-negative number: {shown}")
+    if value.is_zero():
+        return 0
+    if value.adjusted() + decimals >= 78:  # at least 10^78 > 2^256
+        raise InvalidInputError(source, field, f"too large: {shown} (above uint256 in units of 10^-{decimals})")
+    _sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    shift = exponent + decimals
+    if shift >= 0:
+        units: int = int("".join(map(str, digits))) * 10**shift
+    else:  # at most 78 digits are kept (checked above); the dropped ones must all be zero
+        kept, dropped = digits[:shift], digits[shift:]
+        if any(dropped):
+            raise InvalidInputError(source, field, f"{shown} has more than {decimals} decimal places")
+        units = int("".join(map(str, kept)) or "0")
+    if units > UINT256_MAX:
+        raise InvalidInputError(source, field, f"too large: {shown} (above uint256 in units of 10^-{decimals})")
+    return units
+
+
+def parse_units(text: str, decimals: int, field: str = "amount") -> int:
+    """A decimal amount in whole tokens ("2.5", "1,000") as token units, exactly; refuses
+    negative amounts, more fractional digits than the token has, and amounts above uint256."""
+    return decimal_to_units(parse_decimal(text, field), decimals, field, shown=f"{text!r:.80}")

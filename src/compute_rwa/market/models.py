@@ -16,7 +16,7 @@ from typing import Any
 from eth_typing import ChecksumAddress
 
 from compute_rwa.errors import ComputeRwaError, InvalidInputError
-from compute_rwa.lease.models import TokenInfo
+from compute_rwa.lease.models import TokenInfo, decimal_to_units
 
 WAD = 10**18
 #: Morpho's scale of `IOracle.price()`.
@@ -473,17 +473,16 @@ def _bad(field: str, problem: str) -> None:
 
 
 def _units(value: Decimal, decimals: int, field: str) -> int:
-    if not value.is_finite() or value < 0:
-        _bad(field, f"must be a non-negative number: {value}")
-    units = value.scaleb(decimals)
-    if units != units.to_integral_value():
-        _bad(field, f"{value} has more than {decimals} decimal places")
-    return int(units)
+    # Exact (Decimal.scaleb would round to 28 digits) and bounded: a huge value is refused, not
+    # an Overflow.
+    return decimal_to_units(value, decimals, field, source="ValuationConfig")
 
 
 def _seconds(value: Decimal, unit: Decimal, field: str) -> int:
     if not value.is_finite() or value < 0:
         _bad(field, f"must be a non-negative number: {value}")
+    if not value.is_zero() and value.adjusted() > 12:  # a million million years or days or hours
+        _bad(field, f"too large: {value}")
     return int((value * unit).to_integral_value())
 
 

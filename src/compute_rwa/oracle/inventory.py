@@ -25,26 +25,33 @@ def parse_inventory_file(path: Path) -> list[tuple[int, tuple[str, ...]]]:
     source = str(path)
     try:
         data: Any = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise InvalidInputError(source, "file", f"not readable JSON ({exc})") from None
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nesting too deep
+        raise InvalidInputError(source, "file", f"not readable JSON ({exc.__class__.__name__}: {exc})") from None
     if not isinstance(data, list) or not data:
         raise InvalidInputError(source, "file", "expected a non-empty JSON list of assets")
     entries: list[tuple[int, tuple[str, ...]]] = []
     seen: set[int] = set()
+    owner: dict[str, int] = {}
     for index, entry in enumerate(data):
         where = f"{source}[{index}]"
         if not isinstance(entry, dict):
             raise InvalidInputError(where, "entry", "expected an object")
         asset_id = entry.get("asset_id")
-        if not isinstance(asset_id, int) or isinstance(asset_id, bool) or asset_id <= 0:
-            raise InvalidInputError(where, "asset_id", f"expected a positive integer, got {asset_id!r}")
+        if not isinstance(asset_id, int) or isinstance(asset_id, bool) or not 0 < asset_id < 1 << 64:
+            raise InvalidInputError(where, "asset_id", f"expected a positive integer (uint64), got {asset_id!r:.80}")
         if asset_id in seen:
             raise InvalidInputError(where, "asset_id", f"asset {asset_id} listed twice")
         seen.add(asset_id)
         uuids = entry.get("gpu_uuids")
         if not isinstance(uuids, list) or not uuids or not all(isinstance(u, str) and u.strip() for u in uuids):
             raise InvalidInputError(where, "gpu_uuids", "expected a non-empty list of GPU UUID strings")
-        entries.append((asset_id, tuple(u.strip() for u in uuids)))
+        listed = tuple(u.strip() for u in uuids)
+        for uuid in listed:
+            if uuid in owner:
+                where_else = "this asset" if owner[uuid] == asset_id else f"asset {owner[uuid]}"
+                raise InvalidInputError(where, "gpu_uuids", f"{uuid!r:.80} is listed twice (also in {where_else})")
+            owner[uuid] = asset_id
+        entries.append((asset_id, listed))
     return entries
 
 

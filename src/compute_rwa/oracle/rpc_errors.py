@@ -1,5 +1,6 @@
 """What a refusal says: contract reverts (`describe_revert`, the report a revert names) and
-JSON-RPC node errors (a broadcast already known, a nonce used, an unsupported method)."""
+JSON-RPC node errors (a broadcast already known, a nonce used, an unsupported method, a gas estimate
+above the block gas limit)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from compute_rwa.oracle.reports import Report
 _ALREADY_KNOWN = ("already known", "already imported", "alreadyknown", "known transaction", "already in the pool")
 _NONCE_USED = ("nonce too low", "nonce is too low", "oldnonce", "nonce too small", "nonce has already been used")
 _UNDERPRICED = ("underpriced", "fee too low", "feetoolow", "replacement transaction")
+#: A gas estimate refused because the call needs more gas than the node's cap (the block gas limit):
+#: geth, Erigon and anvil say "gas required exceeds allowance", Besu "exceeds block gas limit".
+_ABOVE_GAS_CAP = ("gas required exceeds allowance", "exceeds block gas limit")
 
 
 def describe_revert(err: ContractRevertError) -> str:
@@ -56,6 +60,13 @@ def classify(exc: Web3RPCError) -> str | None:
         if any(f in message for f in fragments):
             return status
     return None
+
+
+def above_gas_cap(exc: Web3RPCError) -> bool:
+    """Whether a gas estimate failed because the call needs more gas than a block holds (not
+    because it reverts): a smaller batch may fit."""
+    message = _rpc_message(exc)
+    return any(f in message for f in _ABOVE_GAS_CAP)
 
 
 def unsupported(exc: Web3RPCError) -> bool:

@@ -387,7 +387,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise _BadRequestError("Content-Length", f"body of {length} bytes exceeds {MAX_BODY_BYTES}", 413)
         try:
             body = json.loads(self.rfile.read(length))
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than json can read
             raise _BadRequestError("body", "body is not JSON") from None
         if not isinstance(body, dict):
             raise _BadRequestError("body", "body must be a JSON object")

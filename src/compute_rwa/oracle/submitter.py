@@ -47,7 +47,7 @@ from compute_rwa.oracle.fees import Fees, bump_fees, fee_columns
 from compute_rwa.oracle.outbox import Outbox, ReportKey, SentBatch, SentTx
 from compute_rwa.oracle.quorum import Quorum
 from compute_rwa.oracle.reports import OracleDomain, Report, pack_reports
-from compute_rwa.oracle.rpc_errors import classify, describe_revert, rpc_value, unsupported
+from compute_rwa.oracle.rpc_errors import above_gas_cap, classify, describe_revert, rpc_value, unsupported
 from compute_rwa.oracle.rpc_errors import culprit as revert_culprit
 from compute_rwa.tx import address_of, guard
 
@@ -459,7 +459,8 @@ class Submitter:
 
     def _fit(self, batch: list[Report], domain: OracleDomain) -> tuple[list[Report], bytes, int]:
         """Signs and estimates the batch, halving it until the estimate fits `block_gas_fraction`
-        of the block gas limit. Returns the reports that fit, the calldata and the gas to send with.
+        of the block gas limit (a batch above the whole limit, which nodes refuse to estimate, is
+        halved too). Returns the reports that fit, the calldata and the gas to send with.
         A revert of the estimate (a report the contract refuses) is raised as ContractRevertError."""
         block_limit = int(self._rpc("eth_getBlockByNumber", lambda: self.w3.eth.get_block("latest"))["gasLimit"])
         budget = int(block_limit * self.block_gas_fraction)
@@ -468,12 +469,20 @@ class Submitter:
             part = batch[:size]
             packed = pack_reports(part)
             data = self._encode("submitReports", [packed, self.quorum.signatures(domain, packed)])
-            estimate = self._estimate(data, "submitReports")
-            if estimate <= budget:
+            try:
+                estimate: int | None = self._estimate(data, "submitReports")
+            except Web3RPCError as exc:
+                # A batch that needs more than a whole block is not estimated at all: the node
+                # refuses ("gas required exceeds allowance"). It is over the budget all the same.
+                if not above_gas_cap(exc):
+                    raise
+                estimate = None
+            if estimate is not None and estimate <= budget:
                 return part, data, min(math.ceil(estimate * self.gas_margin), block_limit)
             if size == 1:
+                needs = f"{estimate} gas" if estimate is not None else f"more gas than the block limit {block_limit}"
                 raise InvalidInputError(
-                    "submitter", "block_gas_fraction", f"one report needs {estimate} gas, over the budget {budget}"
+                    "submitter", "block_gas_fraction", f"one report needs {needs}, over the budget {budget}"
                 )
             size //= 2
 

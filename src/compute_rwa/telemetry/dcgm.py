@@ -4,6 +4,7 @@ Prometheus client library, and the Prometheus HTTP API that stores its scrapes."
 from __future__ import annotations
 
 import json
+import math
 import time
 import urllib.parse
 import urllib.request
@@ -15,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from compute_rwa.errors import InvalidInputError, ToolchainError
 from compute_rwa.telemetry.samples import GpuSample
+from compute_rwa.telemetry.units import MAX_GPU_POWER_W
 
 #: DCGM exporter field names: GPU utilization (%) and power draw (W).
 UTIL = "DCGM_FI_DEV_GPU_UTIL"
@@ -29,15 +31,25 @@ class _Partial:
 
 
 def _to_bps(value: float, where: str) -> int:
-    if not 0 <= value <= 100:
+    if not 0 <= value <= 100:  # NaN fails too
         raise InvalidInputError(where, UTIL, f"outside 0-100%: {value}")
     return round(value * 100)
 
 
 def _to_mw(value: float, where: str) -> int:
-    if value < 0 or value != value:  # NaN is the exporter's "no value"
-        raise InvalidInputError(where, POWER, f"not a power in watts: {value}")
+    # NaN is the exporter's "no value"; +Inf or more than any GPU draws is not a measurement.
+    if not 0 <= value <= MAX_GPU_POWER_W:
+        raise InvalidInputError(where, POWER, f"not a power in watts (0-{MAX_GPU_POWER_W} W): {value}")
     return round(value * 1000)
+
+
+def _gpu_uuid(labels: dict[str, str], metric: str, where: str) -> str:
+    uuid = labels.get("UUID", "").strip()
+    if not uuid:
+        raise InvalidInputError(where, f"{metric}.UUID", "label missing")
+    if not uuid.isprintable() or any(c.isspace() for c in uuid):
+        raise InvalidInputError(where, f"{metric}.UUID", f"not a GPU UUID: {uuid!r}")
+    return uuid
 
 
 def parse_exposition(text: str, *, source: str, timestamp: float) -> list[GpuSample]:
@@ -45,15 +57,15 @@ def parse_exposition(text: str, *, source: str, timestamp: float) -> list[GpuSam
     partial: dict[str, _Partial] = {}
     try:
         families = list(text_string_to_metric_families(text))
-    except ValueError as exc:
-        raise InvalidInputError(source, "exposition", f"not Prometheus text format ({exc})") from None
+    except (ValueError, IndexError, KeyError, TypeError) as exc:
+        # prometheus_client's parser reports some malformed lines (`# HELP` without a name) by
+        # an IndexError rather than a ValueError: every one is malformed input.
+        raise InvalidInputError(source, "exposition", f"not Prometheus text format ({exc!r})") from None
     for family in families:
         for sample in family.samples:
             if sample.name not in (UTIL, POWER):
                 continue
-            uuid = sample.labels.get("UUID")
-            if not uuid:
-                raise InvalidInputError(source, f"{sample.name}.UUID", "label missing")
+            uuid = _gpu_uuid(sample.labels, sample.name, source)
             entry = partial.setdefault(uuid, _Partial())
             if sample.name in entry.seen:
                 raise InvalidInputError(source, f"{sample.name}{{UUID={uuid}}}", "reported twice in one scrape")
@@ -65,6 +77,18 @@ def parse_exposition(text: str, *, source: str, timestamp: float) -> list[GpuSam
     return [
         GpuSample(timestamp, uuid, p.utilization_bps, p.power_mw, source="dcgm") for uuid, p in sorted(partial.items())
     ]
+
+
+def _number(value: str | float) -> float | None:
+    """`value` as a float (NaN for a bool or an integer beyond floats); None when not a number."""
+    if isinstance(value, bool):
+        return math.nan
+    try:
+        return float(value)
+    except OverflowError:
+        return math.nan
+    except ValueError:
+        return None
 
 
 class PrometheusSource:
@@ -83,9 +107,14 @@ class PrometheusSource:
                 body = json.loads(response.read())
         except (OSError, ValueError) as exc:
             raise ToolchainError(f"prometheus {self.base_url}: {exc}") from None
-        if body.get("status") != "success":
-            raise InvalidInputError(f"prometheus {self.base_url}", metric, f"query failed: {body.get('error')}")
-        result: list[dict[str, object]] = body["data"]["result"]
+        where = f"prometheus {self.base_url}"
+        if not isinstance(body, dict) or body.get("status") != "success":
+            error = body.get("error") if isinstance(body, dict) else f"a JSON {type(body).__name__}"
+            raise InvalidInputError(where, metric, f"query failed: {error}")
+        data = body.get("data")
+        result = data.get("result") if isinstance(data, dict) else None
+        if not isinstance(result, list):
+            raise InvalidInputError(where, metric, "answer without a data.result list")
         return result
 
     def poll(self) -> Iterable[GpuSample]:
@@ -94,18 +123,22 @@ class PrometheusSource:
         stamps: dict[str, float] = {}
         for metric in (UTIL, POWER):
             for item in self._query(metric):
-                labels = item.get("metric", {})
-                uuid = labels.get("UUID") if isinstance(labels, dict) else None
-                if not uuid:
+                labels = item.get("metric") if isinstance(item, dict) else None
+                if not isinstance(labels, dict) or not isinstance(labels.get("UUID", ""), str):
                     raise InvalidInputError(where, f"{metric}.UUID", "label missing")
-                pair: Any = item["value"]
-                stamp, raw = pair[0], pair[1]
-                try:
-                    number = float(raw)
-                except ValueError:
-                    raise InvalidInputError(where, metric, f"not a number: {raw!r}") from None
+                uuid = _gpu_uuid(labels, metric, where)
+                pair: Any = item.get("value")
+                if not isinstance(pair, list) or len(pair) != 2:
+                    raise InvalidInputError(where, metric, f"value is not a [time, number] pair: {pair!r}")
+                stamp, raw = pair  # Prometheus sends the time as a number, the value as a string
+                when = _number(stamp) if isinstance(stamp, int | float) else None
+                if when is None or not math.isfinite(when) or when < 0:
+                    raise InvalidInputError(where, f"{metric}.time", f"not a unix time: {stamp!r}")
+                number = _number(raw) if isinstance(raw, str) else None
+                if number is None:
+                    raise InvalidInputError(where, metric, f"not a number: {raw!r}")
                 entry = values.setdefault(uuid, _Partial())
-                stamps[uuid] = max(stamps.get(uuid, 0.0), float(stamp))
+                stamps[uuid] = max(stamps.get(uuid, 0.0), when)
                 if metric == UTIL:
                     entry.utilization_bps = _to_bps(number, where)
                 else:

@@ -9,6 +9,7 @@ Traces carry no power: a `PowerModel` may derive it from utilization (idle + uti
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -42,26 +43,47 @@ class TraceRow:
 def read_duty_cycle_trace(path: Path | None = None) -> list[TraceRow]:
     """Rows of a `value,timestamp_anon,container_ip` trace, validated; the bundled one by default."""
     source = str(path) if path else f"compute_rwa/data/traces/{BUNDLED_TRACE}"
-    text = path.read_text() if path else resources.files("compute_rwa.data.traces").joinpath(BUNDLED_TRACE).read_text()
-    reader = csv.DictReader(text.splitlines())
-    for column in ("value", "timestamp_anon", "container_ip"):
-        if column not in (reader.fieldnames or []):
-            raise InvalidInputError(source, column, f"column missing (header: {reader.fieldnames})")
-    rows = []
-    for line, row in enumerate(reader, start=2):
-        where = f"{source}:{line}"
-        raw_time = (row["timestamp_anon"] or "").strip()
-        try:
-            timestamp = float(raw_time)
-        except ValueError:
-            raise InvalidInputError(where, "timestamp_anon", f"not a number: {raw_time!r}") from None
-        pod = (row["container_ip"] or "").strip()
-        if not pod:
-            raise InvalidInputError(where, "container_ip", "empty")
-        utilization = percent_to_bps(row["value"] or "", source=where, field="value")
-        if utilization is None:
-            raise InvalidInputError(where, "value", "missing")
-        rows.append(TraceRow(timestamp, pod, utilization))
+    try:
+        if path is not None:
+            text = path.read_text()
+        else:
+            text = resources.files("compute_rwa.data.traces").joinpath(BUNDLED_TRACE).read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(source, "file", f"not a readable text file ({exc.__class__.__name__})") from None
+    reader = csv.reader(text.splitlines())
+    try:
+        header = next(reader, None)
+        for column in ("value", "timestamp_anon", "container_ip"):
+            if header is None or header.count(column) != 1:
+                found = "missing" if header is None or column not in header else "named twice"
+                raise InvalidInputError(source, column, f"column {found} (header: {header})")
+        assert header is not None
+        index = {column: header.index(column) for column in ("value", "timestamp_anon", "container_ip")}
+        rows = []
+        for line, cells in enumerate(reader, start=2):
+            where = f"{source}:{line}"
+            if not cells:
+                continue
+            if len(cells) != len(header):
+                raise InvalidInputError(where, "row", f"{len(cells)} cells, header has {len(header)}")
+            raw_time = cells[index["timestamp_anon"]].strip()
+            try:
+                timestamp = float(raw_time)
+            except ValueError:
+                raise InvalidInputError(where, "timestamp_anon", f"not a number: {raw_time!r}") from None
+            if not math.isfinite(timestamp):
+                raise InvalidInputError(where, "timestamp_anon", f"not a finite time: {raw_time!r}")
+            pod = cells[index["container_ip"]].strip()
+            if not pod:
+                raise InvalidInputError(where, "container_ip", "empty")
+            utilization = percent_to_bps(cells[index["value"]], source=where, field="value")
+            if utilization is None:
+                raise InvalidInputError(where, "value", "missing")
+            rows.append(TraceRow(timestamp, pod, utilization))
+    except csv.Error as exc:  # an over-long field (> 128 KiB), a broken quote
+        raise InvalidInputError(source, "csv", f"not CSV ({exc})") from None
+    if not rows:
+        raise InvalidInputError(source, "rows", "the trace has no samples")
     return rows
 
 
@@ -79,6 +101,8 @@ class TraceReplay:
         power_model: PowerModel | None = None,
         pods: Sequence[str] | None = None,
     ) -> None:
+        if not rows:
+            raise InvalidInputError("trace", "rows", "the trace has no samples")
         self.pods = list(pods) if pods is not None else sorted({row.pod for row in rows})
         if len(gpu_uuids) < len(self.pods):
             raise InvalidInputError(

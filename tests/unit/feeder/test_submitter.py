@@ -184,6 +184,31 @@ def test_batches_are_halved_to_fit_the_gas_budget(register, outbox, make_submitt
     assert result.batches_sent == 2 and result.confirmed == 4
 
 
+def test_a_batch_above_the_block_gas_limit_is_halved(register, outbox, make_submitter, oracle, roles, w3):
+    # Nodes do not estimate a call that needs more gas than a block holds ("gas required exceeds
+    # allowance"): such a batch must be halved like one over the budget, not end the run.
+    assets = register(4)
+    oracle.sync_assets(assets, roles.admin)
+    reports = [make_report(a, EPOCH) for a in assets]
+    outbox.add(reports)
+    probe = make_submitter()
+    domain = oracle.domain()
+    _, _, two = probe._fit(reports[:2], domain)
+    _, _, four = probe._fit(reports, domain)
+    normal = w3.eth.get_block("latest")["gasLimit"]
+    # A block that holds a two-report batch but not a four-report one (estimates, without margin).
+    small = int((two + four) / 2 / probe.gas_margin)
+    try:
+        w3.provider.make_request("evm_setBlockGasLimit", [hex(small)])
+        w3.provider.make_request("evm_mine", [])
+        result = make_submitter(block_gas_fraction=1.0).run_once()
+    finally:
+        w3.provider.make_request("evm_setBlockGasLimit", [hex(normal)])
+        w3.provider.make_request("evm_mine", [])
+
+    assert result.batches_sent == 2 and result.confirmed == 4
+
+
 def test_a_budget_no_single_report_fits_is_refused(register, outbox, make_submitter, oracle, roles):
     (a,) = register(1)
     oracle.sync_assets([a], roles.admin)
