@@ -281,7 +281,10 @@ contract LendingMarket is ERC4626, ILendingMarket {
 
     /// @inheritdoc ILendingMarket
     function accrueInterest() external {
-        _accrue();
+        // A poke that would accrue less than a unit leaves the clock where it was, so frequent
+        // pokes cannot round lenders' interest away. Calls that change the totals cannot wait.
+        (,,, uint256 interest) = _accrued();
+        if (interest != 0) _accrue();
     }
 
     /* LENDERS (ERC-4626) */
@@ -437,17 +440,16 @@ contract LendingMarket is ERC4626, ILendingMarket {
     function _accrue() internal {
         uint256 elapsed = block.timestamp - _lastUpdate;
         if (elapsed == 0) return;
+        // The clock always moves, even when the interest rounds to zero (as Morpho Blue): the
+        // caller is about to change the totals, and interest held back would later be charged
+        // at the new totals' rate over time that passed before them, so a borrow to the limit
+        // could be liquidatable in its own block.
+        _lastUpdate = uint64(block.timestamp);
         uint256 borrowAssets = _totalBorrowAssets;
-        if (borrowAssets == 0) {
-            _lastUpdate = uint64(block.timestamp);
-            return;
-        }
+        if (borrowAssets == 0) return;
         uint256 supplyAssets = _totalSupplyAssets;
         (uint256 interest, uint256 rate) = _interest(supplyAssets, borrowAssets, elapsed);
-        // Less than a unit so far: keep the clock where it was, so that frequent accruals cannot
-        // round lenders' interest away (Morpho Blue moves it anyway).
         if (interest == 0) return;
-        _lastUpdate = uint64(block.timestamp);
         supplyAssets += interest;
         borrowAssets += interest;
         _totalSupplyAssets = supplyAssets.toUint128();

@@ -477,7 +477,7 @@ contract MetricsOracle is IMetricsOracle, AccessControlDefaultAdminRules, EIP712
             uint256 word = _ring[ringKey];
             if (word.holds(epoch)) _ring[ringKey] = word.voided();
             payout += c.bond;
-            IERC20(bondToken).safeTransfer(c.challenger, payout);
+            _payChallenger(c.challenger, payout);
         } else {
             c.status = ChallengeStatus.Rejected;
             payout = c.bond;
@@ -514,7 +514,7 @@ contract MetricsOracle is IMetricsOracle, AccessControlDefaultAdminRules, EIP712
         for (uint256 i; i < signers.length; ++i) {
             if (c.signers & (1 << i) != 0) _release(key, signers[i]);
         }
-        IERC20(bondToken).safeTransfer(c.challenger, c.bond);
+        _payChallenger(c.challenger, c.bond);
         emit ChallengeExpired(assetId, uint32(epoch), c.challenger);
     }
 
@@ -820,6 +820,18 @@ contract MetricsOracle is IMetricsOracle, AccessControlDefaultAdminRules, EIP712
         amount = _lockedFor[key][signer];
         delete _lockedFor[key][signer];
         _signers[signer].locked -= amount;
+    }
+
+    /// @dev Pays a challenger; when the bond token will not pay it (a blocklist, a hook that
+    ///      reverts), credits the amount to its bond record instead, withdrawable to any address
+    ///      with withdrawBond: an unpayable challenger must not block a ruling or an expiry.
+    function _payChallenger(address challenger, uint256 amount) private {
+        if (IERC20(bondToken).trySafeTransfer(challenger, amount)) return;
+        Signer storage info = _signers[challenger];
+        uint256 bond = info.bond + amount;
+        info.bond = SafeCast.toUint96(bond);
+        _refreshBonded(info);
+        emit BondDeposited(challenger, amount, bond);
     }
 
     function _withdrawable(Signer storage info) private view returns (uint256) {

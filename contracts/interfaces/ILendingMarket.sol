@@ -146,7 +146,9 @@ interface ILendingMarket {
     /// @notice Pays the caller's earned revenue (from posted collateral) to `receiver`.
     function claimRevenue(address receiver) external returns (uint256 amount);
 
-    /// @notice Accrues interest up to now.
+    /// @notice Accrues interest up to now. While the interest since the last accrual is under
+    ///         one unit it does nothing and keeps the clock, so frequent pokes cannot round it
+    ///         away; every call that changes the totals accrues first and moves the clock.
     function accrueInterest() external;
 
     /* VIEWS */

@@ -283,7 +283,8 @@ interface IMetricsOracle is IInventoryListener {
     function depositBond(address signer, uint256 amount) external;
 
     /// @notice Withdraws free bond. An active signer keeps at least the minimum; a removed
-    ///         signer's bond unlocks one dispute window after its removal.
+    ///         signer's bond unlocks one dispute window after its removal. A challenger whose
+    ///         payout the bond token refused withdraws it here (it was credited as its bond).
     function withdrawBond(uint256 amount, address to) external;
 
     /* DISPUTES */
@@ -294,11 +295,14 @@ interface IMetricsOracle is IInventoryListener {
 
     /// @notice Arbiter decision. Upheld: the report is void; the challenger gets its bond back
     ///         plus the locked bonds. Rejected: locked bonds are released and the challenge bond
-    ///         is shared among the report's signers' bonds.
+    ///         is shared among the report's signers' bonds. A payout the bond token will not
+    ///         deliver (a blocklisted challenger, a hook that reverts) is credited to the
+    ///         challenger's bond record instead (BondDeposited), withdrawable with withdrawBond.
     function resolveChallenge(uint256 assetId, uint256 epoch, bool upheld) external;
 
     /// @notice Closes a challenge the arbiter left unresolved past the resolution timeout,
-    ///         returning the challenger's bond and releasing the signers' locks. Anyone may call.
+    ///         returning the challenger's bond (credited, as on resolution, if the token will not
+    ///         pay it) and releasing the signers' locks. Anyone may call.
     function expireChallenge(uint256 assetId, uint256 epoch) external;
 
     /// @notice Sets the dispute parameters (admin). The dispute window may only shrink: a longer

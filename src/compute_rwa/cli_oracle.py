@@ -26,7 +26,7 @@ from rich.table import Table
 from web3 import Web3
 
 from compute_rwa.chain import connect
-from compute_rwa.cli_tx import ADDRESS, cli_sender, tx_options
+from compute_rwa.cli_tx import ADDRESS, FiniteFloatRange, cli_sender, tx_options
 from compute_rwa.cli_tx import cli_signer as _transmitter
 from compute_rwa.client import SuiteClient
 from compute_rwa.deploy import Deployment, registry_path
@@ -46,6 +46,9 @@ console = Console()
 SIGNER_KEY_ENV = "COMPUTE_RWA_SIGNER_KEY"
 #: Exit status of `replay` / `run --once` when reports remain queued (safe to run again).
 EXIT_UNFINISHED = 3
+# Past these a wait is a mistake, and past about 2**33 seconds the socket layer overflows.
+MAX_RPC_TIMEOUT = 3600.0
+MAX_CONFIRM_TIMEOUT = 86_400.0
 
 rpc_option = click.option(
     "--rpc",
@@ -265,14 +268,14 @@ def _feeder_options(command: click.decorators.FC) -> click.decorators.FC:
             # transaction unmined after a few blocks is better replaced soon: both are the operator's call.
             click.option(
                 "--rpc-timeout",
-                type=click.FloatRange(min=0, min_open=True),
+                type=FiniteFloatRange(min=0, min_open=True, max=MAX_RPC_TIMEOUT),
                 default=60.0,
                 show_default=True,
                 help="Seconds to wait for one JSON-RPC answer; a request left unanswered is retried with backoff.",
             ),
             click.option(
                 "--confirm-timeout",
-                type=click.FloatRange(min=0),
+                type=FiniteFloatRange(min=0, min_open=True, max=MAX_CONFIRM_TIMEOUT),
                 default=60.0,
                 show_default=True,
                 help="Seconds to wait for a sent transaction before replacing it (same nonce, higher fees).",

@@ -256,35 +256,52 @@ def test_a_challenger_re_entering_while_it_is_paid_is_paid_once(suite, roles, bo
 
 def _unpayable_challenger(suite, roles, b, how):
     """A challenger of report 10 that cannot be paid any more: blocked by the bond token, or a
-    hook-token contract that refuses payments."""
+    hook-token contract that refuses payments. Returns it and a function that makes it withdraw
+    its bond record to another address."""
     if how == "blocked":
         b.fund(roles.lessee, CHALLENGE_BOND)
         b.oracle.challenge(b.asset_id, 10, roles.lessee)
         set_blocked(suite, b.token, roles.lessee, True, roles.admin)
-        return roles.lessee
+        b.accounts.append(roles.lessee)
+
+        def withdraw(amount, to):
+            suite.sender.transact(b.contract.functions.withdrawBond(amount, to), roles.lessee, "O")
+
+        return roles.lessee, withdraw
     actor = _actor(suite, roles, b)
     act(suite, actor, b.contract, "challenge", b.asset_id, 10, sender=roles.admin)
     suite.sender.transact(actor.functions.setRefuse(True), roles.admin, "A")
-    return actor.address
+
+    def withdraw_through_actor(amount, to):
+        act(suite, actor, b.contract, "withdrawBond", amount, to, sender=roles.admin)
+
+    return actor.address, withdraw_through_actor
 
 
 UNPAYABLE = [("blocklist", "blocked"), ("hook", "refusing")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ContractRevertError,
-    reason="BUG: resolveChallenge(upheld) pushes the payout to the challenger; a challenger the bond "
-    "token will not pay (blocklisted, or a hook that reverts) makes upholding impossible, so a bad "
-    "report cannot be voided or its signers slashed: the arbiter must reject (returning the slash "
-    "and giving the challenger's bond to the accused) or leave the report Challenged, which stops "
-    "lease settlement of that asset at that epoch. Needs a pull payout (credit the challenger).",
-)
+def _credited_and_withdrawn(suite, roles, b, challenger, withdraw, held, payout):
+    """The payout the token would not deliver waits in the challenger's bond record (the
+    oracle's balance is unchanged), and the challenger takes it out to an address it names."""
+    assert balance(b.token, b.oracle.address) == held
+    assert b.oracle.bond_of(challenger) == (payout, 0, 0)
+    b.conserved()
+    before = balance(b.token, roles.treasury)
+    withdraw(payout, roles.treasury)
+    assert balance(b.token, roles.treasury) == before + payout
+    assert b.oracle.bond_of(challenger) == (0, 0, 0)
+    b.conserved()
+
+
 @pytest.mark.parametrize(("kind", "how"), UNPAYABLE)
 def test_an_unpayable_challenger_cannot_stop_an_upheld_challenge(suite, roles, bonds_in, kind, how):
+    """Found by this campaign: the payout used to be pushed, so a challenger the token would not
+    pay made upholding impossible (and lease settlement of the asset stopped at that epoch). A
+    failed payment is now credited to the challenger's bond record."""
     b = bonds_in(kind)
     b.report(10)
-    _unpayable_challenger(suite, roles, b, how)
+    challenger, withdraw = _unpayable_challenger(suite, roles, b, how)
     held = balance(b.token, b.oracle.address)
 
     b.oracle.resolve(b.asset_id, 10, True, roles.admin)
@@ -292,34 +309,28 @@ def test_an_unpayable_challenger_cannot_stop_an_upheld_challenge(suite, roles, b
     assert b.challenge_of(10)[2] == UPHELD
     assert b.status(10) == VOIDED
     assert [b.oracle.bond_of(k.address)[:2] for k in b.keys[:3]] == [(BOND - SLASH, 0)] * 3
-    assert balance(b.token, b.oracle.address) == held  # the payout waits for the challenger
+    _credited_and_withdrawn(suite, roles, b, challenger, withdraw, held, 3 * SLASH + CHALLENGE_BOND)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ContractRevertError,
-    reason="BUG: expireChallenge pushes the bond back to the challenger; an unpayable challenger "
-    "(blocklisted, or a hook that reverts on purpose) makes expiry impossible, so with the arbiter "
-    "absent the accused signers' slash stays locked and the report stays Challenged for good "
-    "(lease settlement of the asset stops at that epoch). Needs a pull refund.",
-)
 @pytest.mark.parametrize(("kind", "how"), UNPAYABLE)
 def test_an_unpayable_challenger_cannot_stop_expiry(suite, roles, bonds_in, w3, kind, how):
     b = bonds_in(kind)
     b.report(10)
-    _unpayable_challenger(suite, roles, b, how)
+    challenger, withdraw = _unpayable_challenger(suite, roles, b, how)
+    held = balance(b.token, b.oracle.address)
     warp_chain(w3, RESOLUTION_TIMEOUT + 1)
 
     suite.sender.transact(b.contract.functions.expireChallenge(b.asset_id, 10), roles.outsider, "O")
 
     assert b.challenge_of(10)[2] == EXPIRED
     assert [b.oracle.bond_of(k.address)[1] for k in b.keys] == [0] * 5
+    _credited_and_withdrawn(suite, roles, b, challenger, withdraw, held, CHALLENGE_BOND)
 
 
 @pytest.mark.parametrize(("kind", "how"), UNPAYABLE)
 def test_rejection_needs_no_payment_to_the_challenger(suite, roles, bonds_in, kind, how):
-    """Meanwhile the report waits as Challenged (lease settlement stops there) and the accused
-    signers' slash is locked; rejecting, which pays the challenger nothing, ends it."""
+    """While open, the report waits as Challenged (lease settlement waits there) and the accused
+    signers' slash is locked; rejecting pays the challenger nothing, so it needs no credit."""
     b = bonds_in(kind)
     b.report(10)
     _unpayable_challenger(suite, roles, b, how)

@@ -29,7 +29,9 @@ from tests.unit.lending_market.support import (
     post,
     price_for,
     project,
+    reverts,
     send,
+    send_pinned,
     to_assets_up,
     totals,
     utilization,
@@ -195,3 +197,32 @@ def test_interest_below_a_unit_waits_instead_of_being_dropped(suite, roles, lend
             earned.append(expected)
             break
     assert earned, "three hours of interest at this rate is at least a unit"
+
+
+def test_a_change_to_the_totals_moves_the_clock_even_when_nothing_accrues(suite, roles, lending, w3):
+    # Found by the forge lending campaign (tests/invariant/lending): the clock used to stay where
+    # it was whenever the interest rounded to zero, for borrows too. The borrow checked health
+    # with nothing accrued; the views then charged the held-back seconds at the new totals'
+    # rate, so a borrow to the limit was liquidatable in its own block. A borrow now drops the
+    # fraction of a unit and starts the clock, so its block shows exactly the debt it checked.
+    deposit(suite, lending, roles.lender, 100_000 * DUSD)
+    post(suite, lending, roles.borrower, BORROWER_SHARES)
+    since = block_time(w3, borrow(suite, lending, roles.borrower, 100 * DUSD))
+    state = totals(lending)
+    receipt = accrue_after(suite, roles, lending, w3, 600)
+    assert market_events(lending, receipt, "InterestAccrued") == [] and totals(lending) == state
+    at = pin(w3, 1)
+    assert interest(RATE_MODEL, state[0], state[1], at - since)[0] == 0
+    price = int(lending.oracle.functions.price().call())
+    shares, collateral = position(lending, roles.borrower)
+    headroom = max_debt(collateral, price) - to_assets_up(shares, state[1], state[2])
+    receipt = send_pinned(suite, lending.market.functions.borrow(headroom, roles.borrower), roles.borrower)
+    assert market_events(lending, receipt, "InterestAccrued") == [] and block_time(w3, receipt) == at
+    debt, limit = call(lending, "debtOf", roles.borrower), call(lending, "maxDebtOf", roles.borrower)
+    assert debt <= limit and call(lending, "healthFactor", roles.borrower) >= WAD
+    with reverts("MarketPositionHealthy", borrower=roles.borrower, debt=debt, maxDebt=limit):
+        call(lending, "liquidate", roles.borrower, 0, shares, sender=roles.lender)
+    # From here interest runs at the new totals, from the borrow's second on.
+    later = totals(lending)
+    receipt = accrue_after(suite, roles, lending, w3, 3600)
+    assert one(lending, receipt, "InterestAccrued")["interest"] == interest(RATE_MODEL, later[0], later[1], 3600)[0]

@@ -35,6 +35,7 @@ from web3 import Web3
 
 from compute_rwa.cli import run
 from compute_rwa.cli_assets import read_gpu_ids
+from compute_rwa.cli_oracle import MAX_CONFIRM_TIMEOUT, MAX_RPC_TIMEOUT
 from compute_rwa.errors import InvalidInputError, NetworkError
 from compute_rwa.keys import KEY_ENV, KEYSTORE_DIR_ENV, PASSWORD_ENV, load_signer
 from compute_rwa.lease.models import parse_units
@@ -528,6 +529,23 @@ def test_replayed_trace_files_are_checked_before_connecting(scratch, data):
         assert read_duty_cycle_trace(trace)  # only a well-formed trace gets as far as the chain
     else:
         _bad_input(code, text, str(trace))
+
+
+@fuzz(100)
+@given(st.sampled_from(["--rpc-timeout", "--confirm-timeout"]), st.one_of(numbers, st.floats().map(str)))
+def test_feeder_timeouts_are_a_finite_positive_number_of_seconds(scratch, option, value):
+    inventory = scratch / "timeout-inventory.json"
+    inventory.write_text(json.dumps([{"asset_id": 1, "gpu_uuids": ["GPU-1"]}]))
+    args = ["oracle", "run", "--once", "--inventory", str(inventory), "--outbox", str(scratch / "timeouts.sqlite")]
+    code, text = invoke([*args, "--source", "simulator", f"{option}={value}", "--rpc", CLOSED], scratch)
+    try:
+        ok = 0 < float(value) <= (MAX_RPC_TIMEOUT if option == "--rpc-timeout" else MAX_CONFIRM_TIMEOUT)
+    except ValueError:
+        ok = False
+    if ok:
+        _reached_the_chain(code, text)
+    else:
+        _bad_input(code, text, option)
 
 
 # ------------------------------------------------------------------------------ keystores
