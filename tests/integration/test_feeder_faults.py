@@ -46,6 +46,7 @@ from compute_rwa.oracle.reports import unpack_reports
 from compute_rwa.telemetry.aggregate import AssetInventory
 from compute_rwa.telemetry.traces import BUNDLED_TRACE
 from compute_rwa.tx import TxSender
+from tests.helpers import report_figures
 
 from .rpc_fault_proxy import DROPPED, NONCE_TOO_LOW, TIMEOUT, UNDERPRICED, RpcFaultProxy
 
@@ -339,7 +340,7 @@ def test_every_epoch_lands_exactly_once_across_kills_restarts_and_rpc_faults(rig
     lost = len(expected - set(landed))
     duplicated = len(landed) - len(set(landed)) + len(set(landed) - expected)
     faults = rig.proxy.counts
-    print(
+    report_figures(
         f"\nfeeder fault campaign (seed {SEED}): {runs} runs, {kills} SIGKILLs at random points, "
         f"{restarts} chain restarts, RPC faults: {faults[TIMEOUT]} timeouts, {faults[NONCE_TOO_LOW]} nonce-too-low, "
         f"{faults[UNDERPRICED]} underpriced, {faults[DROPPED]} dropped; {lost} lost, {duplicated} duplicated epochs"

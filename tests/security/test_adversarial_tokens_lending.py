@@ -350,7 +350,7 @@ def test_a_fee_switched_on_mid_life_is_refused_on_pulls_and_exact_on_payouts(sui
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
-    reason="BUG: LendingMarket passes revenue on (claimRevenue, and the auto-repay of harvest and "
+    reason="KNOWN LIMITATION (docs/security.md, section 6): LendingMarket passes revenue on (claimRevenue, and the auto-repay of harvest and "
     "liquidate) assuming ShareToken.claim() delivered it in full; with a payment token whose fee "
     "is switched on (USDT-style) the market receives less and books the full amount, so its cash "
     "falls below its books by the fee and the last lender out is short.",
