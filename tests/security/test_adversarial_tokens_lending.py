@@ -350,10 +350,11 @@ def test_a_fee_switched_on_mid_life_is_refused_on_pulls_and_exact_on_payouts(sui
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
-    reason="KNOWN LIMITATION (docs/security.md, section 6): LendingMarket passes revenue on (claimRevenue, and the auto-repay of harvest and "
-    "liquidate) assuming ShareToken.claim() delivered it in full; with a payment token whose fee "
-    "is switched on (USDT-style) the market receives less and books the full amount, so its cash "
-    "falls below its books by the fee and the last lender out is short.",
+    reason="KNOWN LIMITATION (docs/security.md, section 6): LendingMarket passes revenue on "
+    "(claimRevenue, and the auto-repay of harvest and liquidate) assuming ShareToken.claim() "
+    "delivered it in full; with a payment token whose fee is switched on (USDT-style) the "
+    "market receives less and books the full amount, so its cash falls below its books by the "
+    "fee and the last lender out is short.",
 )
 @pytest.mark.parametrize("path", ["claimRevenue", "harvest"])
 def test_revenue_passed_through_the_market_arrives_whole(suite, roles, market_in, path):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import pytest
 
-from compute_rwa import ContractRevertError
 from compute_rwa.oracle.client import OracleClient
 from tests.conftest import ORACLE_KEYS
 from tests.helpers import reverts
