@@ -4,6 +4,7 @@ evm_snapshot / evm_revert (the equivalent of brownie's fn_isolation)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils import keccak
+from hypothesis import settings
 from web3 import Web3
 from web3.contract import Contract
 
@@ -21,6 +23,13 @@ from compute_rwa.chain import LocalChain
 from compute_rwa.deploy import OraclePlan
 from compute_rwa.oracle.client import OracleClient
 from compute_rwa.tx import TxSender
+
+# hypothesis draws the same examples on every `make test`, so a red CI run is never a coin toss
+# and replays as it was; `HYPOTHESIS_PROFILE=explore` draws new ones (run it after a change to
+# a parser or the CLI, and add what it finds as a regression example).
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @dataclass(frozen=True)

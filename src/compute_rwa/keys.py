@@ -83,9 +83,10 @@ def load_signer(keystore: Path | str | None) -> LocalAccount:
             if str(exc) in ("MAC mismatch", "Checksum mismatch"):
                 raise InvalidInputError(str(keystore), "password", "does not decrypt this keystore") from None
             raise InvalidInputError(str(keystore), "keystore", f"malformed keystore ({str(exc)[:80]})") from None
-        except (KeyError, TypeError, AttributeError, IndexError, NotImplementedError) as exc:
+        except (KeyError, TypeError, AttributeError, IndexError, NotImplementedError, AssertionError) as exc:
             # eth-keyfile reads the keystore's fields without checking them: a missing or
-            # mistyped field surfaces as one of these. Never echo the password.
+            # mistyped field surfaces as one of these (an unknown PBKDF2 "prf" as a failed
+            # assert). Never echo the password.
             raise InvalidInputError(
                 str(keystore), "keystore", f"malformed keystore ({exc.__class__.__name__}: {str(exc)[:80]})"
             ) from None
@@ -93,10 +94,24 @@ def load_signer(keystore: Path | str | None) -> LocalAccount:
             account: LocalAccount = Account.from_key(key)
         except ValueError:  # decrypted, but not to a 32-byte secp256k1 key; never echo it
             raise InvalidInputError(str(keystore), "keystore", "does not hold a private key") from None
+        _check_stated_address(keystore, encrypted, account)
         return account
     if not os.environ.get(KEY_ENV):
         raise InvalidInputError("environment", KEY_ENV, "not set: no signing key; pass --keystore PATH|NAME or set it")
     return load_key_from_env(KEY_ENV)
+
+
+def _check_stated_address(keystore: Path, encrypted: dict[str, Any], account: LocalAccount) -> None:
+    """The MAC covers the ciphertext only: a damaged "iv" (or cipher parameters) still decrypts,
+    to another key. A keystore that states its address must decrypt to that address, or the
+    wrong account would sign."""
+    stated = encrypted.get("address")
+    if stated is None:
+        return
+    if not isinstance(stated, str) or stated.lower().removeprefix("0x") != account.address.lower()[2:]:
+        raise InvalidInputError(
+            str(keystore), "keystore", "decrypts to a key whose address is not the keystore's 'address' (damaged)"
+        )
 
 
 def load_key_from_env(variable: str) -> LocalAccount:

@@ -104,3 +104,40 @@ def test_keys_new_from_env_encrypts_that_key_without_printing_it(key_dir):
     assert result.exit_code == 0, result.output
     assert KEY[2:] not in result.output and Account.from_key(KEY).address in result.output
     assert Account.decrypt(json.loads((key_dir / "imported.json").read_text()), PASSWORD).hex().endswith(KEY[2:])
+
+
+def _damaged(path, where, value):
+    """The keystore at `path` with crypto[where...] set to `value` (found by the CLI fuzzing)."""
+    store = json.loads(path.read_text())
+    node = store["crypto"]
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    path.write_text(json.dumps(store))
+
+
+def test_a_damaged_iv_is_refused_instead_of_signing_with_another_key(key_dir, monkeypatch):
+    # The MAC covers the ciphertext only: with the "iv" emptied, eth-keyfile decrypts without
+    # complaint to a different key. The keystore states its address, and that must match.
+    path, address = new_keystore("ops", PASSWORD, private_key=KEY)
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    assert load_signer(path).address == address
+    _damaged(path, ("cipherparams", "iv"), "")
+    with pytest.raises(InvalidInputError) as info:
+        load_signer(path)
+    assert info.value.source == str(path) and info.value.field == "keystore"
+    assert "address" in str(info.value) and PASSWORD not in str(info.value)
+
+
+def test_an_unknown_pbkdf2_prf_is_a_malformed_keystore_not_a_crash(key_dir, monkeypatch):
+    # eth-keyfile checks the PBKDF2 "prf" with an assert; it must surface as our own error.
+    store = Account.encrypt(KEY, PASSWORD, kdf="pbkdf2", iterations=2)
+    path = key_dir / "pbkdf2.json"
+    key_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(store))
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    assert load_signer(path).address == Account.from_key(KEY).address
+    _damaged(path, ("kdfparams", "prf"), "")
+    with pytest.raises(InvalidInputError) as info:
+        load_signer(path)
+    assert info.value.field == "keystore" and "malformed keystore" in str(info.value)
