@@ -87,7 +87,10 @@ def test_deployment_interrupted_after_any_transaction_resumes_without_deploying_
     if crash_after <= len(DEPLOYED):  # died waiting for a deployment: it is recorded as sent
         (step,) = partial["pending"]
         assert step == DEPLOYED[crash_after - 1]
-        assert w3.eth.get_code(partial["pending"][step]["address"])  # mined, never heard of
+        # Mined, never heard of. anvil answers eth_sendRawTransaction a moment before it stores
+        # the block (1 CI run in ~10 read no code yet): wait for the receipt, as resuming does.
+        w3.eth.wait_for_transaction_receipt(partial["pending"][step]["tx"], timeout=30)
+        assert w3.eth.get_code(partial["pending"][step]["address"])
 
     lines: list[str] = []
     deployment = deploy_suite(w3, deployer, DeployPlan(), directory=tmp_path, echo=lines.append)
